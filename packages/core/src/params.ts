@@ -99,7 +99,7 @@ export function checkParam(def: ParamDef, value: unknown, field: string): ParamV
 export function resolveParams(schema: ParamSchema, given: Readonly<Record<string, unknown>>, prefix: string): Record<string, ParamValue> {
   const out: Record<string, ParamValue> = {};
   for (const key of Object.keys(given)) {
-    if (!(key in schema)) {
+    if (!Object.hasOwn(schema, key)) {
       const known = Object.keys(schema);
       throw new CredoError('UNKNOWN_PARAM', 'unknown parameter', {
         field: `${prefix}.${key}`,
@@ -109,7 +109,7 @@ export function resolveParams(schema: ParamSchema, given: Readonly<Record<string
   }
   for (const [key, def] of Object.entries(schema)) {
     const field = `${prefix}.${key}`;
-    if (key in given && given[key] !== undefined && given[key] !== null) {
+    if (Object.hasOwn(given, key) && given[key] !== undefined && given[key] !== null) {
       out[key] = checkParam(def, given[key], field);
     } else if (def.default !== undefined) {
       out[key] = def.default as ParamValue;
