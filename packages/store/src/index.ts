@@ -1,1 +1,34 @@
-export {};
+/**
+ * @module @credo/store
+ * Where sweeps, trials and metrics live: the {@link MetricsStore} port, its embedded DuckDB
+ * adapter, and the backend-independent statistics and leaderboard computed from its rows.
+ */
+export {
+  COMPLETE_STATUSES,
+  TRIAL_STATUSES,
+  zeroCounts,
+  type FinalValue,
+  type FinalValueMode,
+  type FinalValuesOptions,
+  type MetricsStore,
+  type QueryResult,
+  type StoredSweep,
+  type SweepRecord,
+  type SweepSummary,
+  type TrialOutcome,
+  type TrialRecord,
+} from './metrics-store.js';
+export { openDuckDbStore, DuckDbStore, type DuckDbStoreOptions } from './duckdb-store.js';
+export { SCHEMA_VERSION } from './duckdb-schema.js';
+export {
+  ci95HalfWidth,
+  mean,
+  normalQuantile,
+  sampleSd,
+  studentTCdf,
+  studentTQuantile,
+  summarize,
+  tCritical95,
+  type Summary,
+} from './stats.js';
+export { leaderboard, variedParams, type LeaderboardInput, type LeaderboardOptions, type LeaderboardRow } from './leaderboard.js';
