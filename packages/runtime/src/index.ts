@@ -1,1 +1,16 @@
-export {};
+/**
+ * @module @credo/runtime
+ * Runs trials: assembles task, model, rule and optimizer from the registries, trains, emits
+ * metrics in batches; and a Piscina pool with cancellation and timeouts.
+ *
+ * @example
+ * ```ts
+ * import { TrialPool, defaultCatalog } from '@credo/runtime';
+ * const pool = new TrialPool({ workers: 2 });
+ * const result = await pool.run(trial.config, { onMetrics: console.log });
+ * ```
+ */
+export { defaultCatalog } from './catalog.js';
+export { MetricSink } from './metric-sink.js';
+export { TrialPool, type RunOptions, type TrialPoolOptions, type TrialRunResult } from './pool.js';
+export { evaluate, primaryMetric, trainTrial, type TrainOutcome } from './train.js';

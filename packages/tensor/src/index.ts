@@ -1,1 +1,29 @@
-export {};
+/**
+ * @module @credo/tensor
+ * Dense and sparse float32 kernels (row-major, register-blocked plain JavaScript) and the seeded
+ * random generator. No I/O.
+ *
+ * Every product follows one arithmetic contract: C ← fround(alpha·S + beta·C) with S summed in
+ * float64 in a fixed order and rounded once, so blocked, naive and sparse versions agree bit for bit.
+ *
+ * @example
+ * ```ts
+ * import { Rng, gemmNT, broadcastRows, tanhInPlace } from '@credo/tensor';
+ * const rng = Rng.derive(0, 'weights');
+ * const W = new Float32Array(4 * 3); rng.fillUniform(W, -0.5, 0.5);
+ * const h = new Float32Array(2 * 4);
+ * broadcastRows(b, h, 2, 4);
+ * gemmNT(2, 4, 3, x, W, h, 1, 1); // h = x·Wᵀ + b
+ * tanhInPlace(h);
+ * ```
+ */
+export { Rng } from './rng.js';
+export type { FloatArray } from './check.js';
+export { gemmNN, gemmNT, gemmTN } from './gemm.js';
+export { SparseMatrix, sparseGemmNN, sparseGemmTN, sparseSgdTN } from './sparse.js';
+export {
+  ACTIVATIONS, activate, axpy, broadcastRows, mulActivationDerivative, reluInPlace, scale, sigmoidInPlace, tanhInPlace,
+  transpose, type Activation,
+} from './elementwise.js';
+export { angleDegrees, argmaxRows, colSums, dot, rowSums } from './reduce.js';
+export { meanSquaredError, softmaxCrossEntropy } from './loss.js';

@@ -1,0 +1,103 @@
+import { availableParallelism } from 'node:os';
+import { MessageChannel } from 'node:worker_threads';
+import { Piscina } from 'piscina';
+import type { MetricPoint, TrialConfig } from '@credo/core';
+import type { ThreadMessage, ThreadResult, ThreadTask } from './trial-thread.js';
+
+/** The final state of one attempt, as the pool sees it. Never a rejection: failures are data. */
+export interface TrialRunResult {
+  readonly status: 'done' | 'diverged' | 'failed' | 'cancelled' | 'timeout';
+  readonly steps: number;
+  readonly final: Readonly<Record<string, number>>;
+  readonly error?: string;
+  readonly durationMs: number;
+}
+
+export interface TrialPoolOptions {
+  /** Worker threads, one trial each. Default: the number of cores. */
+  readonly workers?: number;
+  /** V8 old-generation limit per thread (MB): a trial that exceeds it kills only its thread. */
+  readonly maxMemoryMb?: number;
+}
+
+export interface RunOptions {
+  /** Receives metric batches in order, on the main thread, while the trial runs. */
+  readonly onMetrics?: (points: MetricPoint[]) => void;
+  /** Aborting cancels the trial (its thread is terminated and replaced). */
+  readonly signal?: AbortSignal;
+  /** 0 or absent = no limit. */
+  readonly timeoutSec?: number;
+}
+
+/** How long to wait for a thread's last messages after its result, if the thread died mid-way. */
+const END_GRACE_MS = 1000;
+
+/**
+ * A Piscina pool that runs one trial per thread, streams metrics back while it trains, and
+ * turns cancellation, timeouts, divergence and thread crashes into a {@link TrialRunResult}.
+ *
+ * @example
+ * ```ts
+ * const pool = new TrialPool({ workers: 2 });
+ * const r = await pool.run(trial.config, { onMetrics: (b) => store.append(b), timeoutSec: 600 });
+ * await pool.close();
+ * ```
+ */
+export class TrialPool {
+  private readonly piscina: Piscina;
+  readonly workers: number;
+  private active = 0;
+
+  constructor(opts: TrialPoolOptions = {}) {
+    this.workers = opts.workers ?? availableParallelism();
+    this.piscina = new Piscina({
+      filename: new URL('./trial-thread.js', import.meta.url).href,
+      minThreads: this.workers,
+      maxThreads: this.workers,
+      // Threads keep the MNIST bytes they loaded; an idle timeout would throw that away between trials.
+      idleTimeout: 60_000,
+      ...(opts.maxMemoryMb ? { resourceLimits: { maxOldGenerationSizeMb: opts.maxMemoryMb } } : {}),
+    });
+    // Without a listener, a late abort or a thread that fails to load crashes the whole process (stack.md §1).
+    this.piscina.on('error', () => {});
+  }
+
+  /** Trials currently executing. */
+  get running(): number {
+    return this.active;
+  }
+
+  async run(config: TrialConfig, opts: RunOptions = {}): Promise<TrialRunResult> {
+    const t0 = performance.now();
+    const { port1, port2 } = new MessageChannel();
+    let ended!: () => void;
+    const endSeen = new Promise<void>((resolve) => (ended = resolve));
+    port1.on('message', (m: ThreadMessage) => {
+      if (m.type === 'metrics') opts.onMetrics?.(m.points);
+      else ended();
+    });
+    const timeout = opts.timeoutSec && opts.timeoutSec > 0 ? AbortSignal.timeout(opts.timeoutSec * 1000) : undefined;
+    const signals = [opts.signal, timeout].filter((s): s is AbortSignal => s !== undefined);
+    const signal = signals.length > 1 ? AbortSignal.any(signals) : signals[0];
+    this.active++;
+    try {
+      const task: ThreadTask = { config, port: port2 as unknown as ThreadTask['port'] };
+      const r: ThreadResult = await this.piscina.run(task, { transferList: [port2 as never], ...(signal ? { signal } : {}) });
+      // Messages sent before the result may still be queued; `end` is posted last.
+      await Promise.race([endSeen, new Promise((res) => setTimeout(res, END_GRACE_MS))]);
+      return { ...r, durationMs: performance.now() - t0 };
+    } catch (e) {
+      const durationMs = performance.now() - t0;
+      if (timeout?.aborted) return { status: 'timeout', steps: 0, final: {}, error: `exceeded ${opts.timeoutSec} s`, durationMs };
+      if (opts.signal?.aborted) return { status: 'cancelled', steps: 0, final: {}, error: 'cancelled', durationMs };
+      return { status: 'failed', steps: 0, final: {}, error: `trial thread died: ${e instanceof Error ? e.message : String(e)}`, durationMs };
+    } finally {
+      this.active--;
+      port1.close();
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.piscina.destroy();
+  }
+}

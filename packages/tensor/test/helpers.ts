@@ -1,0 +1,37 @@
+import { Rng } from '@credo/tensor';
+
+/** A float32 matrix with entries in [-1, 1), and about `zeroFrac` of them exactly zero. */
+export function randomMatrix(rng: Rng, len: number, zeroFrac = 0): Float32Array {
+  const a = new Float32Array(len);
+  for (let i = 0; i < len; i++) a[i] = rng.next() < zeroFrac ? 0 : rng.uniform(-1, 1);
+  return a;
+}
+
+export type Form = 'NN' | 'NT' | 'TN';
+
+/**
+ * The arithmetic contract written naively: S = Σ_p a·b in float64 in increasing p, then
+ * fround(alpha·S + beta·C) (C unread when beta = 0).
+ */
+export function referenceGemm(form: Form, m: number, n: number, k: number, A: Float32Array, B: Float32Array, C: Float32Array, alpha: number, beta: number): Float32Array {
+  const out = Float32Array.from(C);
+  for (let i = 0; i < m; i++) {
+    for (let j = 0; j < n; j++) {
+      let s = 0;
+      for (let p = 0; p < k; p++) {
+        const a = form === 'TN' ? A[p * m + i]! : A[i * k + p]!;
+        const b = form === 'NT' ? B[j * k + p]! : B[p * n + j]!;
+        s += a * b;
+      }
+      out[i * n + j] = beta === 0 ? alpha * s : alpha * s + beta * C[i * n + j]!;
+    }
+  }
+  return out;
+}
+
+/** Index of the first element where two arrays differ bitwise (NaN equal to NaN), or -1. */
+export function firstDifference(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  if (a.length !== b.length) return Math.min(a.length, b.length);
+  for (let i = 0; i < a.length; i++) if (!Object.is(a[i], b[i])) return i;
+  return -1;
+}

@@ -1,0 +1,26 @@
+#!/usr/bin/env node
+// Makes sure the Debian packages the tests need are present. As root (CI, a fresh machine) it
+// installs the missing ones with apt-get; otherwise it prints exactly what to install and
+// stops, rather than letting a test fail later with a confusing error.
+import { execFileSync, spawnSync } from 'node:child_process';
+
+// command that must exist → Debian package that provides it, and why the tests need it.
+const NEEDED = [
+  // (cluster mode adds nats-server and clickhouse-server here)
+];
+
+const has = (cmd) => spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
+const missing = NEEDED.filter((n) => !has(n.command));
+if (missing.length === 0) process.exit(0);
+
+const pkgs = [...new Set(missing.map((m) => m.pkg))];
+const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+if (!isRoot) {
+  console.error(`credo tests need Debian packages that are not installed: ${pkgs.join(' ')}`);
+  for (const m of missing) console.error(`  ${m.command} (${m.pkg}): ${m.why}`);
+  console.error(`install them with:\n  sudo apt-get update && sudo apt-get install -y ${pkgs.join(' ')}`);
+  process.exit(1);
+}
+console.error(`installing Debian packages: ${pkgs.join(' ')}`);
+execFileSync('apt-get', ['update', '-qq'], { stdio: 'inherit' });
+execFileSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...pkgs], { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
