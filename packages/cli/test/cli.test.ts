@@ -109,3 +109,33 @@ describe('credo rules', () => {
     expect(all.find((c) => c.name === 'sgd')!.params).toHaveProperty('lr');
   });
 });
+
+describe('Ctrl-C during credo run', () => {
+  it('cancels running trials, records them as cancelled, and the next run resumes', async () => {
+    const { spawn } = await import('node:child_process');
+    const store = join(dir, 'sigint.duckdb');
+    const slow = spec('slow', TINY.replace('name: tiny', 'name: slow').replace('train: 256', 'train: 200000').replace('epochs: 2', 'epochs: 1'));
+    const child = spawn(process.execPath, [BIN, 'run', slow, '--store', store, '--workers', '2', '--no-progress'], { cwd: dir });
+    let err = '';
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    // Wait until the sweep has started its trials, then interrupt.
+    await new Promise<void>((resolve) => {
+      const t = setInterval(() => {
+        if (err.includes('sweep slow')) {
+          clearInterval(t);
+          setTimeout(resolve, 1500);
+        }
+      }, 50);
+    });
+    child.kill('SIGINT');
+    const code = await new Promise<number>((resolve) => child.on('exit', (c) => resolve(c ?? -1)));
+    expect(code, err).toBe(130);
+    expect(err).toContain('cancelled');
+    const q = credo('query', 'SELECT status, count(*) AS n FROM trials GROUP BY status ORDER BY status', '--store', store, '--format', 'csv');
+    expect(q.code, q.err).toBe(0);
+    expect(q.out).toMatch(/^status,n\ncancelled,2\n$/);
+    // No metric rows are left behind from half-written state that a reader would count as final.
+    const done = credo('query', "SELECT count(*) AS n FROM trials WHERE status = 'done'", '--store', store, '--format', 'csv');
+    expect(done.out).toBe('n\n0\n');
+  });
+});
