@@ -23,6 +23,7 @@ const ALLOWED = {
   client: ['core', 'spec', 'store', 'proto'],
   report: ['core', 'store', 'spec', 'client'],
   testing: ['core'],
+  bench: ['core', 'tensor', 'rules', 'tasks', 'runtime', 'spec', 'store', 'proto', 'testing'],
   cli: ['core', 'tensor', 'rules', 'tasks', 'spec', 'store', 'runtime', 'proto', 'client', 'report'],
 };
 const NUMERIC = new Set(['core', 'tensor', 'rules', 'tasks']);
