@@ -1,0 +1,257 @@
+#!/usr/bin/env node
+// Generates packages/proto/src/gen/credo-v1.ts from proto/**/*.proto with protobufjs's own
+// parser, so that a fresh machine needs nothing but npm (no protoc, no plugins).
+//
+// Usage:
+//   node packages/proto/scripts/generate.mjs              write the committed file
+//   node packages/proto/scripts/generate.mjs --out FILE   write elsewhere (the drift test uses this)
+//   node packages/proto/scripts/generate.mjs --check      exit 1 if the committed file is stale
+//
+// The output is a pure function of the .proto sources and the pinned protobufjs version: files
+// are read in sorted order and no paths, dates or host details are written, so the drift test
+// can compare it byte for byte.
+
+import { readdirSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { dirname, join, relative, resolve, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
+import protobuf from 'protobufjs';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const repoRoot = resolve(here, '../../..');
+const defaultProtoDir = join(repoRoot, 'proto');
+const defaultOut = join(repoRoot, 'packages/proto/src/gen/credo-v1.ts');
+
+// The same options @grpc/proto-loader and our codecs use on decode: 64-bit integers become JS
+// numbers, enums their names, so the TS types below describe exactly what callers receive.
+const SCALARS = {
+  double: 'number', float: 'number',
+  int32: 'number', uint32: 'number', sint32: 'number', fixed32: 'number', sfixed32: 'number',
+  int64: 'number', uint64: 'number', sint64: 'number', fixed64: 'number', sfixed64: 'number',
+  bool: 'boolean', string: 'string', bytes: 'Uint8Array',
+};
+const LONGS = new Set(['int64', 'uint64', 'sint64', 'fixed64', 'sfixed64']);
+
+function listProtoFiles(dir) {
+  const out = [];
+  const walk = (d) => {
+    for (const entry of readdirSync(d, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+      const p = join(d, entry.name);
+      if (entry.isDirectory()) walk(p);
+      else if (entry.name.endsWith('.proto')) out.push(p);
+    }
+  };
+  walk(dir);
+  return out;
+}
+
+function fail(message) {
+  throw new Error(`generate-proto: ${message}`);
+}
+
+/** Loads every .proto under `protoDir` into one protobufjs Root, imports resolved against `protoDir`. */
+export function loadRoot(protoDir = defaultProtoDir) {
+  const files = listProtoFiles(protoDir);
+  if (files.length === 0) fail(`no .proto files under ${protoDir}`);
+  const root = new protobuf.Root();
+  root.resolvePath = (origin, target) => (target.startsWith('/') ? target : join(protoDir, target));
+  // keepCase: false gives the camelCase field names proto-loader's keepCase:false would give;
+  // alternateCommentMode keeps `//` comments so that they become TSDoc.
+  root.loadSync(files, { keepCase: false, alternateCommentMode: true });
+  root.resolveAll();
+  return { root, files: files.map((f) => relative(protoDir, f).split(sep).join('/')) };
+}
+
+function collect(ns, acc = { types: [], enums: [], services: [] }) {
+  for (const obj of ns.nestedArray) {
+    if (obj instanceof protobuf.Type) {
+      acc.types.push(obj);
+      collect(obj, acc);
+    } else if (obj instanceof protobuf.Enum) acc.enums.push(obj);
+    else if (obj instanceof protobuf.Service) acc.services.push(obj);
+    else if (obj instanceof protobuf.Namespace) collect(obj, acc);
+  }
+  return acc;
+}
+
+const fullName = (obj) => obj.fullName.replace(/^\./, '');
+
+/** `credo.v1.Trial` → `Trial`; nested `grpc.health.v1.HealthCheckResponse.ServingStatus` → `HealthCheckResponse_ServingStatus`. */
+function tsName(obj) {
+  const parts = [];
+  for (let o = obj; o && !(o instanceof protobuf.Root); o = o.parent) {
+    if (o instanceof protobuf.Type || o instanceof protobuf.Enum || o instanceof protobuf.Service) parts.unshift(o.name);
+    else break;
+  }
+  return parts.join('_');
+}
+
+function doc(comment, indent = '', extra = []) {
+  const lines = [...(comment ? comment.split('\n') : []), ...extra].map((l) => l.replace(/\*\//g, '*\\/').trimEnd());
+  if (lines.length === 0) return '';
+  if (lines.length === 1) return `${indent}/** ${lines[0]} */\n`;
+  return `${indent}/**\n${lines.map((l) => (l ? `${indent} * ${l}` : `${indent} *`)).join('\n')}\n${indent} */\n`;
+}
+
+const camel = (s) => s.charAt(0).toLowerCase() + s.slice(1);
+
+/** Renders the TypeScript module as a string. */
+export function generate(protoDir = defaultProtoDir) {
+  const { root, files } = loadRoot(protoDir);
+  const { types, enums, services } = collect(root);
+
+  const names = new Map();
+  for (const obj of [...types, ...enums, ...services]) {
+    const n = tsName(obj);
+    if (names.has(n)) fail(`${fullName(obj)} and ${names.get(n)} would both be called ${n} in TypeScript; rename one`);
+    names.set(n, fullName(obj));
+  }
+
+  const out = [];
+  out.push(`// Code generated by packages/proto/scripts/generate.mjs from ${files.join(', ')} (protobufjs ${protobufVersion()}).`);
+  out.push('// DO NOT EDIT: change the .proto files and run `npm run gen -w @credo/proto`; a test fails when this file is stale.');
+  out.push('//');
+  out.push('// Shapes are what decoding yields with { longs: Number, enums: String, defaults: true, arrays: true }:');
+  out.push('// every field is present, 64-bit integers are JS numbers (exact up to 2^53 - 1), enums are names,');
+  out.push('// unset message fields are null and unset repeated fields are empty arrays.');
+  out.push('');
+  out.push("import type * as grpc from '@grpc/grpc-js';");
+  out.push("import type { INamespace } from 'protobufjs';");
+  out.push("import type { UnaryCallOptions, ServerStream } from '../rpc-types.js';");
+  out.push('');
+
+  for (const e of enums) {
+    const values = Object.keys(e.values);
+    out.push(doc(e.comment, '', [`Enum \`${fullName(e)}\`, carried by name.`]) + `export type ${tsName(e)} = ${values.map((v) => `'${v}'`).join(' | ')};`);
+    out.push('');
+  }
+
+  for (const t of types) {
+    if (t.oneofsArray.length > 0) fail(`${fullName(t)}: oneof (and proto3 optional) fields are not supported by this generator yet`);
+    const fields = [];
+    for (const f of t.fieldsArray) {
+      if (f.map) fail(`${fullName(t)}.${f.name}: map fields are not supported by this generator yet`);
+      if (f.required) fail(`${fullName(t)}.${f.name}: required fields are not supported (proto3 only)`);
+      let ty;
+      let nullable = false;
+      if (f.resolvedType instanceof protobuf.Type) {
+        ty = tsName(f.resolvedType);
+        nullable = !f.repeated;
+      } else if (f.resolvedType instanceof protobuf.Enum) ty = tsName(f.resolvedType);
+      else if (Object.hasOwn(SCALARS, f.type)) ty = SCALARS[f.type];
+      else fail(`${fullName(t)}.${f.name}: unsupported type ${f.type}`);
+      if (f.repeated) ty = `${ty}[]`;
+      else if (nullable) ty = `${ty} | null`;
+      const notes = LONGS.has(f.type) ? [`(${f.type}: a JS number, exact up to 2^53 - 1)`] : [];
+      fields.push(doc(f.comment, '  ', notes) + `  ${f.name}: ${ty};`);
+    }
+    const head = doc(t.comment, '', [`Message \`${fullName(t)}\`.`]);
+    out.push(fields.length === 0
+      ? `${head}export type ${tsName(t)} = Record<string, never>;`
+      : `${head}export interface ${tsName(t)} {\n${fields.join('\n')}\n}`);
+    out.push('');
+  }
+
+  out.push('/** Every message type by its fully qualified protobuf name. */');
+  out.push('export interface MessageTypes {');
+  for (const t of types) out.push(`  '${fullName(t)}': ${tsName(t)};`);
+  out.push('}');
+  out.push('');
+  out.push('/** A fully qualified protobuf message name, e.g. `credo.v1.Trial`. */');
+  out.push('export type MessageTypeName = keyof MessageTypes;');
+  out.push('');
+  out.push('/** The fully qualified names of all message types, in declaration order. */');
+  out.push(`export const messageTypeNames = [\n${types.map((t) => `  '${fullName(t)}',`).join('\n')}\n] as const satisfies readonly MessageTypeName[];`);
+  out.push('');
+
+  const table = {};
+  for (const s of services) {
+    const sName = tsName(s);
+    const handlers = [];
+    const client = [];
+    const methods = {};
+    for (const m of s.methodsArray) {
+      if (!/^[A-Z][a-z0-9]*(?:[A-Z][a-z0-9]*)*$/.test(m.name)) {
+        fail(`${fullName(s)}.${m.name}: method names must be PascalCase without acronyms, so that our camelCase matches proto-loader's`);
+      }
+      if (m.requestStream) fail(`${fullName(s)}.${m.name}: client-streaming and bidirectional methods are not supported by this generator yet`);
+      const req = tsName(m.resolvedRequestType);
+      const res = tsName(m.resolvedResponseType);
+      const name = camel(m.name);
+      const c = doc(m.comment, '  ', [`\`${fullName(s)}/${m.name}\``]);
+      if (m.responseStream) {
+        handlers.push(`${c}  ${name}: grpc.handleServerStreamingCall<${req}, ${res}>;`);
+        client.push(`${c}  ${name}(request: ${req}, options?: UnaryCallOptions): ServerStream<${res}>;`);
+      } else {
+        handlers.push(`${c}  ${name}: grpc.handleUnaryCall<${req}, ${res}>;`);
+        client.push(`${c}  ${name}(request: ${req}, options?: UnaryCallOptions): Promise<${res}>;`);
+      }
+      methods[name] = {
+        path: `/${fullName(s)}/${m.name}`,
+        requestType: fullName(m.resolvedRequestType),
+        responseType: fullName(m.resolvedResponseType),
+        responseStream: Boolean(m.responseStream),
+      };
+    }
+    table[fullName(s)] = methods;
+    out.push(doc(s.comment, '', [`Server-side handlers of \`${fullName(s)}\`, for \`server.addService\`.`]) + `export interface ${sName}Handlers extends grpc.UntypedServiceImplementation {\n${handlers.join('\n')}\n}`);
+    out.push('');
+    out.push(doc(s.comment, '', [`Promise-based client of \`${fullName(s)}\`: unary calls resolve with the response, server streams are async-iterable.`]) + `export interface ${sName}Client {\n${client.join('\n')}\n}`);
+    out.push('');
+  }
+
+  out.push('/** What a client needs to know about each method: its HTTP/2 path, message types and whether the response streams. */');
+  out.push(`export const serviceMethods = ${JSON.stringify(table, null, 2)} as const;`);
+  out.push('');
+  out.push('/**');
+  out.push(' * The protobufjs JSON descriptor of every .proto file (`root.toJSON()`), so that nothing reads');
+  out.push(' * .proto files at run time. Field names are already camelCase. (An assertion, because');
+  out.push(" * protobufjs's `IMethod` type wrongly requires a `comment` that `toJSON()` leaves out.)");
+  out.push(' */');
+  out.push(`export const descriptor = ${JSON.stringify(root.toJSON(), null, 2)} as INamespace;`);
+  out.push('');
+  return out.join('\n');
+}
+
+function protobufVersion() {
+  return createRequire(import.meta.url)('protobufjs/package.json').version;
+}
+
+function main(argv) {
+  let out = defaultOut;
+  let protoDir = defaultProtoDir;
+  let check = false;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--out') out = resolve(argv[++i] ?? fail('--out needs a path'));
+    else if (a === '--proto-dir') protoDir = resolve(argv[++i] ?? fail('--proto-dir needs a path'));
+    else if (a === '--check') check = true;
+    else fail(`unknown argument ${a} (allowed: --out FILE, --proto-dir DIR, --check)`);
+  }
+  const text = generate(protoDir);
+  if (check) {
+    let current = '';
+    try {
+      current = readFileSync(out, 'utf8');
+    } catch {
+      // a missing file is just stale
+    }
+    if (current !== text) {
+      process.stderr.write(`${relative(process.cwd(), out)} is stale: run \`node packages/proto/scripts/generate.mjs\`\n`);
+      process.exitCode = 1;
+    }
+    return;
+  }
+  mkdirSync(dirname(out), { recursive: true });
+  writeFileSync(out, text);
+  process.stdout.write(`wrote ${relative(process.cwd(), out) || out}\n`);
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  try {
+    main(process.argv.slice(2));
+  } catch (e) {
+    process.stderr.write(`${e instanceof Error ? e.message : String(e)}\n`);
+    process.exitCode = 1;
+  }
+}
