@@ -27,7 +27,7 @@ const samples: { [K in MessageTypeName]: MessageTypes[K] } = {
   'credo.v1.RetryFailedResponse': { status, requeued: MAX },
   'credo.v1.Trial': {
     sweepId: 'sw-1', trialKey: 't'.repeat(64), configKey: 'c'.repeat(64), index: MAX,
-    configJson: '{"rule":{"name":"fa"},"émoji":"✓"}', paramsJson: '{"rule.lr":0.01}', maxAttempts: 3,
+    configJson: '{"rule":{"name":"fa"},"émoji":"✓"}', paramsJson: '{"rule.lr":0.01}', maxAttempts: 3, attemptBase: 6, specHash: 'abc123',
   },
   'credo.v1.MetricPoint': { name: 'train/loss', step: MAX, value: Number.NaN, timeMs: -(2 ** 53 - 1) },
   'credo.v1.MetricBatch': {
@@ -64,7 +64,7 @@ const defaults: { [K in MessageTypeName]: MessageTypes[K] } = {
   'credo.v1.CancelSweepRequest': { sweepId: '' },
   'credo.v1.RetryFailedRequest': { sweepId: '' },
   'credo.v1.RetryFailedResponse': { status: null, requeued: 0 },
-  'credo.v1.Trial': { sweepId: '', trialKey: '', configKey: '', index: 0, configJson: '', paramsJson: '', maxAttempts: 0 },
+  'credo.v1.Trial': { sweepId: '', trialKey: '', configKey: '', index: 0, configJson: '', paramsJson: '', maxAttempts: 0, attemptBase: 0, specHash: '' },
   'credo.v1.MetricPoint': { name: '', step: 0, value: 0, timeMs: 0 },
   'credo.v1.MetricBatch': { sweepId: '', trialKey: '', attempt: 0, seq: 0, points: [] },
   'credo.v1.TrialResult': {
