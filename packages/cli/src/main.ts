@@ -1,5 +1,8 @@
 import { Command, CommanderError, Option } from 'commander';
 import { isCredoError } from '@credo/core';
+import {
+  cancelCommand, ClusterCallError, listCommand, retryFailedCommand, runService, statusCommand, submitCommand, watchCommand, type ClusterOptions,
+} from './commands/cluster.js';
 import { planCommand } from './commands/plan.js';
 import { queryCommand } from './commands/query.js';
 import { rulesCommand } from './commands/rules.js';
@@ -75,6 +78,54 @@ export function buildProgram(): Command {
       process.exitCode = rulesCommand(o);
     });
 
+  for (const name of ['coordinator', 'worker', 'ingester'] as const) {
+    program
+      .command(name)
+      .description(`run the ${name} service (credo ${name} --help lists its flags; env CREDO_* works too)`)
+      .helpOption(false)
+      .allowUnknownOption()
+      .allowExcessArguments()
+      .argument('[flags...]')
+      .action(async (flags: string[]) => {
+        process.exitCode = await runService(name, flags);
+      });
+  }
+
+  const clusterOpts = (c: Command): Command =>
+    c
+      .option('--coordinator <address>', 'coordinator host:port', process.env['CREDO_COORDINATOR'] ?? '127.0.0.1:50051')
+      .option('--token <token>', 'bearer token (default: CREDO_TOKEN)')
+      .option('--token-file <file>', 'read the bearer token from a file')
+      .option('--ca <file>', 'PEM CA certificate: connect with TLS');
+
+  clusterOpts(program.command('submit').description('submit a sweep to the cluster coordinator').argument('<spec>', 'sweep file (YAML)'))
+    .option('--max-attempts <n>', 'attempts per trial before it counts as failed', intOption('--max-attempts', 1))
+    .option('--watch', 'then show live progress until the sweep ends', false)
+    .action(async (spec: string, o) => {
+      process.exitCode = await submitCommand(spec, o);
+    });
+  clusterOpts(program.command('watch').description('live progress of a cluster sweep').argument('<sweep>', 'sweep id'))
+    .option('--no-progress', 'print only the final status')
+    .action(async (sweep: string, o) => {
+      process.exitCode = await watchCommand(sweep, o);
+    });
+  clusterOpts(program.command('status').description('status of a cluster sweep').argument('<sweep>', 'sweep id'))
+    .addOption(formatOpt())
+    .action(async (sweep: string, o) => {
+      process.exitCode = await statusCommand(sweep, o);
+    });
+  clusterOpts(program.command('list').description('sweeps known to the coordinator'))
+    .addOption(formatOpt())
+    .action(async (o: ClusterOptions & { format: 'table' }) => {
+      process.exitCode = await listCommand(o);
+    });
+  clusterOpts(program.command('cancel').description('stop feeding and running a cluster sweep').argument('<sweep>', 'sweep id')).action(async (sweep: string, o) => {
+    process.exitCode = await cancelCommand(sweep, o);
+  });
+  clusterOpts(program.command('retry-failed').description('re-run exactly the failed trials of a cluster sweep').argument('<sweep>', 'sweep id')).action(async (sweep: string, o) => {
+    process.exitCode = await retryFailedCommand(sweep, o);
+  });
+
   return program;
 }
 
@@ -87,6 +138,10 @@ export async function main(argv: string[]): Promise<number> {
     if (e instanceof CommanderError) {
       // Help and version exit 0; every other commander complaint is a usage error.
       return e.exitCode === 0 ? 0 : 2;
+    }
+    if (e instanceof ClusterCallError) {
+      process.stderr.write(`credo: error: ${e.message}\n`);
+      return e.exitCode;
     }
     if (isCredoError(e)) {
       process.stderr.write(`credo: error: ${e.message}\n`);

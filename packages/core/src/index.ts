@@ -14,3 +14,6 @@ export {
   type ComponentConfig, type ComponentKind, type MetricPoint, type TrainConfig, type TrialConfig, type TrialStatus,
 } from './trial.js';
 export type { Catalog, ComponentInfo } from './catalog.js';
+export { jsonLogger, maskUrlPassword, redact, type Logger, type LogLevel } from './log.js';
+export { PromRegistry } from './prom.js';
+export { envName, flagName, parseServiceConfig } from './service-config.js';

@@ -39,3 +39,7 @@ export type { UnaryCallOptions, ServerStream } from './rpc-types.js';
  * interceptors all come from one copy (interceptor classes from a second copy would not work).
  */
 export * as grpc from '@grpc/grpc-js';
+export {
+  connectNats, ensureTopology, subjects, sweepsKv, TOPOLOGY, TRIAL_ACK_WAIT_MS, INGEST_ACK_WAIT_MS,
+  type NatsHandles, type NatsSettings,
+} from './nats-topology.js';

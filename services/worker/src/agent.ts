@@ -1,0 +1,198 @@
+import { type Logger, type MetricPoint, type PromRegistry, type TrialConfig } from '@credo/core';
+import {
+  MetricBatchCodec, subjects, TOPOLOGY, TRIAL_ACK_WAIT_MS, TrialCodec, TrialResultCodec,
+  type NatsHandles, type Trial, type TrialResult,
+} from '@credo/proto';
+import { TrialPool, type TrialRunResult } from '@credo/runtime';
+import type { JsMsg } from '@nats-io/jetstream';
+
+export interface AgentOptions {
+  readonly id: string;
+  readonly workers: number;
+  readonly slots: number;
+  readonly maxMemoryMb: number;
+  readonly log: Logger;
+  readonly prom?: PromRegistry;
+}
+
+/** Delay before a failed attempt is redelivered: 1 s, 2 s, 4 s … capped at 30 s. */
+export function retryBackoffMs(attempt: number): number {
+  return Math.min(30_000, 1000 * 2 ** Math.max(0, attempt - 1));
+}
+
+/**
+ * A worker agent: pulls trials with flow control equal to its free slots, keeps each lease
+ * alive with in-progress acks while the trial runs, streams `MetricBatch`es, publishes the
+ * `TrialResult`, and acks the trial only once the result is durably in JetStream. A failed
+ * attempt is released with a back-off delay until the sweep's attempt limit, then recorded
+ * as failed for good.
+ *
+ * @example
+ * ```ts
+ * const agent = new WorkerAgent(await connectNats({ url }), { id: 'w1', workers: 2, slots: 2, maxMemoryMb: 0, log });
+ * await agent.run(); // until agent.drain()
+ * ```
+ */
+export class WorkerAgent {
+  private readonly pool: TrialPool;
+  private readonly running = new Map<string, { sweepId: string; abort: AbortController }>();
+  private draining = false;
+  private readonly cancelledSweeps = new Set<string>();
+  private readonly counters;
+
+  constructor(
+    private readonly nats: NatsHandles,
+    private readonly opts: AgentOptions,
+  ) {
+    this.pool = new TrialPool({ workers: opts.workers, ...(opts.maxMemoryMb ? { maxMemoryMb: opts.maxMemoryMb } : {}) });
+    this.counters = opts.prom && {
+      finished: opts.prom.counter('credo_agent_trials_total', 'attempts finished by this agent, by status'),
+      running: opts.prom.gauge('credo_agent_trials_running', 'trials held by this agent'),
+    };
+  }
+
+  get slots(): number {
+    return this.opts.slots || this.opts.workers;
+  }
+
+  /** Pulls and runs trials until {@link drain} is called. */
+  async run(): Promise<void> {
+    const sub = this.nats.nc.subscribe(TOPOLOGY.cancelSubject, {
+      callback: (_e, m) => {
+        const sweepId = m.string();
+        this.cancelledSweeps.add(sweepId);
+        for (const r of this.running.values()) if (r.sweepId === sweepId) r.abort.abort();
+      },
+    });
+    const consumer = await this.nats.js.consumers.get(TOPOLOGY.trialsStream, TOPOLOGY.workersConsumer);
+    const inFlight = new Set<Promise<void>>();
+    while (!this.draining) {
+      const free = this.slots - inFlight.size;
+      if (free <= 0) {
+        await Promise.race(inFlight);
+        continue;
+      }
+      let batch;
+      try {
+        batch = await consumer.fetch({ max_messages: free, expires: 1000 });
+      } catch (e) {
+        this.opts.log.warn('fetch failed; retrying', { error: e });
+        await sleep(500);
+        continue;
+      }
+      for await (const m of batch) {
+        if (this.draining) {
+          m.nak();
+          continue;
+        }
+        const p: Promise<void> = this.handle(m).finally(() => inFlight.delete(p));
+        inFlight.add(p);
+      }
+    }
+    await Promise.allSettled(inFlight);
+    sub.unsubscribe();
+  }
+
+  /** Stops pulling; running trials get `graceSec` to finish, then are released to other agents. */
+  async drain(graceSec: number): Promise<void> {
+    this.draining = true;
+    const deadline = setTimeout(() => {
+      for (const r of this.running.values()) r.abort.abort('drain');
+    }, graceSec * 1000);
+    while (this.running.size > 0) await sleep(50);
+    clearTimeout(deadline);
+    await this.pool.close();
+  }
+
+  private async handle(m: JsMsg): Promise<void> {
+    let trial: Trial;
+    let config: TrialConfig;
+    try {
+      trial = TrialCodec.decode(m.data);
+      config = JSON.parse(trial.configJson) as TrialConfig;
+    } catch (e) {
+      // A malformed message can never succeed: remove it instead of redelivering it forever.
+      this.opts.log.error('dropping malformed trial message', { seq: m.seq, error: e });
+      m.term();
+      return;
+    }
+    const delivery = m.info.deliveryCount;
+    const attempt = trial.attemptBase + delivery;
+    const base = { sweepId: trial.sweepId, trialKey: trial.trialKey, attempt, worker: this.opts.id, configKey: trial.configKey, configJson: trial.configJson, paramsJson: trial.paramsJson, index: trial.index };
+    if (this.cancelledSweeps.has(trial.sweepId)) {
+      await this.finish(m, { ...base, status: 'cancelled', error: 'sweep cancelled', durationMs: 0, metricBatches: 0, final: true });
+      return;
+    }
+    if (delivery > trial.maxAttempts) {
+      // Every earlier attempt died with its agent (e.g. the trial kills the process): stop here.
+      await this.finish(m, { ...base, status: 'failed', error: `attempt limit ${trial.maxAttempts} reached: earlier attempts ended without a result (agent or thread died)`, durationMs: 0, metricBatches: 0, final: true });
+      return;
+    }
+    const abort = new AbortController();
+    this.running.set(`${trial.sweepId}/${trial.trialKey}`, { sweepId: trial.sweepId, abort });
+    this.counters?.running.set(this.running.size);
+    const heartbeat = setInterval(() => m.working(), TRIAL_ACK_WAIT_MS / 3);
+    let seq = 0;
+    const publishes: Promise<unknown>[] = [];
+    const onMetrics = (points: MetricPoint[]): void => {
+      const batch = MetricBatchCodec.encode({
+        sweepId: trial.sweepId, trialKey: trial.trialKey, attempt, seq: seq++,
+        points: points.map((p) => ({ name: p.name, step: p.step, value: p.value, timeMs: p.time })),
+      });
+      publishes.push(this.nats.js.publish(subjects.metrics(trial.sweepId), batch, { msgID: `${trial.sweepId}.${trial.trialKey}.${attempt}.${seq - 1}` }));
+    };
+    let r: TrialRunResult;
+    try {
+      r = await this.pool.run(config, { onMetrics, signal: abort.signal, timeoutSec: config.train?.timeoutSec ?? 0 });
+      await Promise.all(publishes);
+    } catch (e) {
+      // Metrics could not be made durable: let another attempt redo the trial.
+      this.opts.log.warn('metric publish failed; releasing trial', { sweep: trial.sweepId, trial: trial.trialKey, error: e });
+      m.nak(retryBackoffMs(1));
+      return;
+    } finally {
+      clearInterval(heartbeat);
+      this.running.delete(`${trial.sweepId}/${trial.trialKey}`);
+      this.counters?.running.set(this.running.size);
+    }
+    if (r.status === 'cancelled' && this.draining && !this.cancelledSweeps.has(trial.sweepId)) {
+      m.nak();
+      return;
+    }
+    const retry = (r.status === 'failed' || r.status === 'timeout') && delivery < trial.maxAttempts;
+    const result: TrialResult = { ...base, status: r.status, error: r.error ?? '', durationMs: r.durationMs, metricBatches: seq, final: !retry };
+    this.counters?.finished.inc({ status: r.status });
+    if (retry) {
+      await this.publishResult(result);
+      m.nak(retryBackoffMs(delivery));
+      this.opts.log.warn('attempt failed; will retry', { sweep: trial.sweepId, trial: trial.trialKey, attempt, error: r.error });
+      return;
+    }
+    await this.finish(m, result);
+  }
+
+  private async publishResult(r: TrialResult): Promise<void> {
+    await this.nats.js.publish(subjects.results(r.sweepId), TrialResultCodec.encode(r), { msgID: `${r.sweepId}.${r.trialKey}.${r.attempt}.${r.final ? 'f' : 'a'}` });
+  }
+
+  /** Result first, durably; only then the ack. A crash in between re-runs the trial, and storage collapses the duplicate. */
+  private async finish(m: JsMsg, r: TrialResult): Promise<void> {
+    try {
+      await this.publishResult(r);
+    } catch (e) {
+      this.opts.log.warn('result publish failed; releasing trial', { sweep: r.sweepId, trial: r.trialKey, error: e });
+      m.nak(1000);
+      return;
+    }
+    try {
+      await m.ackAck();
+    } catch (e) {
+      this.opts.log.warn('ack not confirmed (trial may run again; storage is idempotent)', { sweep: r.sweepId, trial: r.trialKey, error: e });
+    }
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
