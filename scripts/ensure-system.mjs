@@ -6,7 +6,9 @@ import { execFileSync, spawnSync } from 'node:child_process';
 
 // command that must exist → Debian package that provides it, and why the tests need it.
 const NEEDED = [
-  // (cluster mode adds nats-server and clickhouse-server here)
+  { command: 'nats-server', pkg: 'nats-server', why: 'cluster-mode tests start a real NATS JetStream server' },
+  { command: 'clickhouse-server', pkg: 'clickhouse-server', why: 'cluster-mode and store-conformance tests start a real ClickHouse server' },
+  { command: 'clickhouse-client', pkg: 'clickhouse-client', why: 'the ingest benchmark compares with the native client' },
 ];
 
 const has = (cmd) => spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;

@@ -21,7 +21,7 @@ export function buildProgram(): Command {
     .version('0.1.0')
     .showHelpAfterError('(run credo --help for usage)')
     .exitOverride();
-  const storeOpt = (): Option => new Option('--store <path>', 'DuckDB store file').default(DEFAULT_STORE);
+  const storeOpt = (): Option => new Option('--store <path>', 'DuckDB store file, or clickhouse://user:password@host:8123/database').default(DEFAULT_STORE);
   const formatOpt = (): Option => new Option('--format <format>', 'output format').argParser(choiceOption('--format', OUTPUT_FORMATS)).default('table');
 
   program

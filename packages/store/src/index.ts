@@ -32,3 +32,22 @@ export {
   type Summary,
 } from './stats.js';
 export { leaderboard, variedParams, type LeaderboardInput, type LeaderboardOptions, type LeaderboardRow } from './leaderboard.js';
+export {
+  openClickHouseStore,
+  ClickHouseStore,
+  trialVersion,
+  type ClickHouseConnectionOptions,
+  type ClickHouseStoreOptions,
+  type IngestBatch,
+  type IngestMetric,
+  type IngestSweep,
+  type IngestTrial,
+  type ClickHouseIngestBatch,
+  type ClickHouseSweepRow,
+  type ClickHouseTrialRow,
+  type ClickHouseMetricRow,
+} from './clickhouse-store.js';
+export { CLICKHOUSE_SCHEMA_VERSION, clickhouseSchemaStatements } from './clickhouse-schema.js';
+export { parseClickHouseUrl, maskUrl, DEFAULT_DATABASE as CLICKHOUSE_DEFAULT_DATABASE, type ClickHouseTarget } from './clickhouse-url.js';
+export { escapeString, sqlValue, tsvField, sql, sqlList, identifier, SqlRaw, type SqlValue } from './clickhouse-sql.js';
+export { parseTsvWithNamesAndTypes, parseQuoted, type TextResult } from './clickhouse-values.js';

@@ -1,5 +1,6 @@
 import { CredoError } from '@credo/core';
-import { leaderboard, openDuckDbStore, type MetricsStore } from '@credo/store';
+import { leaderboard, type MetricsStore } from '@credo/store';
+import { openStore } from '../open-store.js';
 import { formatNumber, renderRows, type OutputFormat } from '../format.js';
 
 export interface TopOptions {
@@ -47,7 +48,7 @@ export async function printLeaderboard(store: MetricsStore, sweepId: string, opt
 
 /** `credo top SWEEP`. */
 export async function topCommand(sweepId: string, opts: TopOptions & { store: string }): Promise<number> {
-  const store = await openDuckDbStore(opts.store, { readOnly: true });
+  const store = await openStore(opts.store, { readOnly: true });
   try {
     await printLeaderboard(store, sweepId, opts);
   } finally {

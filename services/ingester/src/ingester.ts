@@ -1,0 +1,139 @@
+import type { Logger, PromRegistry } from '@credo/core';
+import { MetricBatchCodec, TOPOLOGY, TrialResultCodec, type NatsHandles } from '@credo/proto';
+import type { ClickHouseIngestBatch, ClickHouseMetricRow, ClickHouseTrialRow, SweepRecord } from '@credo/store';
+import type { JsMsg } from '@nats-io/jetstream';
+
+/** Where the ingester writes: one insert per table per call, throwing on any failure. */
+export interface IngestTarget {
+  ingest(batch: ClickHouseIngestBatch): Promise<void>;
+}
+
+export interface IngesterOptions {
+  readonly batchMessages: number;
+  readonly maxBackoffMs: number;
+  readonly log: Logger;
+  readonly prom?: PromRegistry;
+}
+
+/** Decodes one message into rows; throwing means the message is malformed and is dropped. */
+type Decoder = (m: JsMsg) => ClickHouseIngestBatch;
+
+const decodeMetrics: Decoder = (m) => {
+  const b = MetricBatchCodec.decode(m.data);
+  const metrics: ClickHouseMetricRow[] = b.points.map((p) => ({ sweepId: b.sweepId, trialKey: b.trialKey, attempt: b.attempt, name: p.name, step: p.step, value: p.value, timeMs: p.timeMs }));
+  return { metrics };
+};
+
+const decodeResults: Decoder = (m) => {
+  const r = TrialResultCodec.decode(m.data);
+  const config = JSON.parse(r.configJson) as unknown;
+  const params = JSON.parse(r.paramsJson) as ClickHouseTrialRow['params'];
+  const trial: ClickHouseTrialRow = {
+    sweepId: r.sweepId, trialKey: r.trialKey, configKey: r.configKey, index: r.index, config, params,
+    status: r.status as ClickHouseTrialRow['status'], attempt: r.attempt, error: r.error, durationMs: r.durationMs, worker: r.worker,
+    finishedMs: Number(m.info.timestampNanos / 1_000_000),
+  };
+  return { trials: [trial] };
+};
+
+const decodeSweeps: Decoder = (m) => ({ sweeps: [m.json<SweepRecord>()] });
+
+/**
+ * Moves metrics, results and sweep records from JetStream into ClickHouse in large batches.
+ * A batch is acknowledged only after its insert succeeded; while ClickHouse is down the same
+ * batch is retried with exponential back-off and its messages stay leased (in-progress acks),
+ * so nothing is lost and nothing is acknowledged early. Re-sent rows collapse in the
+ * ReplacingMergeTree tables, which makes a redelivery after a crash harmless.
+ *
+ * @example
+ * ```ts
+ * const ing = new Ingester(nats, await openClickHouseStore(url), { batchMessages: 2000, maxBackoffMs: 10_000, log });
+ * await ing.run(); // until ing.stop()
+ * ```
+ */
+export class Ingester {
+  private stopped = false;
+  private readonly rows;
+  private readonly lag;
+
+  constructor(
+    private readonly nats: NatsHandles,
+    private readonly target: IngestTarget,
+    private readonly opts: IngesterOptions,
+  ) {
+    this.rows = opts.prom?.counter('credo_ingest_rows_total', 'rows written to ClickHouse, by table');
+    this.lag = opts.prom?.gauge('credo_ingest_lag_messages', 'messages waiting in JetStream, by stream');
+  }
+
+  async run(): Promise<void> {
+    await Promise.all([
+      this.pump(TOPOLOGY.metricsStream, decodeMetrics),
+      this.pump(TOPOLOGY.resultsStream, decodeResults),
+      this.pump(TOPOLOGY.sweepsStream, decodeSweeps),
+    ]);
+  }
+
+  stop(): void {
+    this.stopped = true;
+  }
+
+  private async pump(stream: string, decode: Decoder): Promise<void> {
+    const consumer = await this.nats.js.consumers.get(stream, TOPOLOGY.ingesterConsumer);
+    while (!this.stopped) {
+      const msgs: JsMsg[] = [];
+      try {
+        const it = await consumer.fetch({ max_messages: this.opts.batchMessages, expires: 1000 });
+        for await (const m of it) msgs.push(m);
+      } catch (e) {
+        this.opts.log.warn('fetch failed; retrying', { stream, error: e });
+        await sleep(500);
+        continue;
+      }
+      if (msgs.length === 0) continue;
+      const batch: Required<ClickHouseIngestBatch> = { sweeps: [], trials: [], metrics: [] };
+      const good: JsMsg[] = [];
+      for (const m of msgs) {
+        try {
+          const b = decode(m);
+          if (b.sweeps) batch.sweeps.push(...b.sweeps);
+          if (b.trials) batch.trials.push(...b.trials);
+          if (b.metrics) batch.metrics.push(...b.metrics);
+          good.push(m);
+        } catch (e) {
+          this.opts.log.error('dropping malformed message', { stream, seq: m.seq, error: e });
+          m.term();
+        }
+      }
+      if (!(await this.write(stream, batch, good))) return;
+      for (const m of good) m.ack();
+      this.rows?.inc({ table: 'metrics' }, batch.metrics.length);
+      this.rows?.inc({ table: 'trials' }, batch.trials.length);
+      this.rows?.inc({ table: 'sweeps' }, batch.sweeps.length);
+      const info = consumer.info ? await consumer.info(true).catch(() => undefined) : undefined;
+      if (info) this.lag?.set(info.num_pending + info.num_ack_pending, { stream });
+    }
+  }
+
+  /** Retries one insert until it succeeds (true) or the ingester stops (false: messages are redelivered later). */
+  private async write(stream: string, batch: ClickHouseIngestBatch, leased: readonly JsMsg[]): Promise<boolean> {
+    let delay = 250;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.target.ingest(batch);
+        if (attempt > 1) this.opts.log.info('insert succeeded after retries', { stream, attempts: attempt });
+        return true;
+      } catch (e) {
+        this.opts.log.warn('insert failed; keeping the batch and retrying', { stream, attempt, retryInMs: delay, error: e });
+        if (this.stopped) return false;
+        // Keep the lease while we wait, so JetStream does not hand the batch to another ingester meanwhile.
+        for (const m of leased) m.working();
+        await sleep(delay);
+        delay = Math.min(delay * 2, this.opts.maxBackoffMs);
+      }
+    }
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
