@@ -115,6 +115,7 @@ export class Coordinator {
     }
     await this.nats.js.publish(subjects.sweeps(sweep.id), JSON.stringify({
       id: sweep.id, name: sweep.name, description: sweep.description, specHash: sweep.specHash, spec: sweep.spec, count: sweep.count,
+      createdMs: now, updatedMs: now,
     }), { msgID: `sweep.${sweep.id}.${sweep.specHash}` });
     const l: Live = { progress: new SweepProgress(stored), sweep, revision, wake: () => {}, loop: undefined };
     this.live.set(sweep.id, l);
