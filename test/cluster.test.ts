@@ -118,5 +118,9 @@ describe('cluster mode end to end (real NATS, ClickHouse, gRPC; separate process
     const w = cluster.credo('query', `INSERT INTO trials (sweep_id) VALUES ('x')`, '--store', cluster.clickhouse.storeUrl({ readonly: true }));
     expect(w.code).toBe(2);
     expect(w.err).toMatch(/read-only/);
+    // No secret reaches a log line.
+    expect(cluster.coordinator.output()).not.toContain(cluster.token);
+    expect(cluster.ingester.output()).not.toContain(cluster.clickhouse.users.admin.password);
+    for (const wk of cluster.workers) expect(wk.output()).not.toContain(cluster.token);
   }, 120_000);
 });
