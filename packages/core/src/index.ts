@@ -17,3 +17,4 @@ export type { Catalog, ComponentInfo } from './catalog.js';
 export { jsonLogger, maskUrlPassword, redact, type Logger, type LogLevel } from './log.js';
 export { PromRegistry } from './prom.js';
 export { envName, flagName, parseServiceConfig } from './service-config.js';
+export { shutdownRequested } from './shutdown.js';

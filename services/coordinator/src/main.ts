@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
-import { CredoError, isCredoError, jsonLogger, parseServiceConfig, PromRegistry } from '@credo/core';
+import { CredoError, isCredoError, jsonLogger, parseServiceConfig, PromRegistry, shutdownRequested } from '@credo/core';
 import { addService, connectNats, CoordinatorServiceDefinition, grpc, healthImplementation, HealthServiceDefinition, requireBearerToken } from '@credo/proto';
 import { defaultCatalogForServices } from './catalog.js';
 import { COORDINATOR_CONFIG, COORDINATOR_SECRETS } from './config.js';
@@ -55,13 +55,8 @@ export async function main(argv: readonly string[], env = process.env): Promise<
     }).listen(Number(cfg['metricsPort']), host);
   }
 
-  await new Promise<void>((resolve) => {
-    process.once('SIGINT', resolve);
-    process.once('SIGTERM', resolve);
-    // Started by `credo coordinator`: go when the parent goes.
-    process.once('disconnect', resolve);
-  });
-  log.info('shutting down');
+  const why = await shutdownRequested();
+  log.info('shutting down', { signal: why });
   server.forceShutdown();
   http?.close();
   await coordinator.stop();

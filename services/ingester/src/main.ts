@@ -1,5 +1,5 @@
 import { createServer } from 'node:http';
-import { isCredoError, jsonLogger, parseServiceConfig, PromRegistry } from '@credo/core';
+import { isCredoError, jsonLogger, parseServiceConfig, PromRegistry, shutdownRequested } from '@credo/core';
 import { connectNats, ensureTopology } from '@credo/proto';
 import { openClickHouseStore } from '@credo/store';
 import { INGESTER_CONFIG, INGESTER_SECRETS } from './config.js';
@@ -36,11 +36,8 @@ export async function main(argv: readonly string[], env = process.env): Promise<
   log.info('ingester started');
   process.stdout.write('ingester ready\n');
   const running = ingester.run();
-  await new Promise<void>((resolve) => {
-    process.once('SIGINT', resolve);
-    process.once('SIGTERM', resolve);
-    process.once('disconnect', resolve);
-  });
+  const why = await shutdownRequested();
+  log.info('stopping', { signal: why });
   ingester.stop();
   await running.catch(() => {});
   http?.close();

@@ -1,5 +1,5 @@
 import { createServer } from 'node:http';
-import { isCredoError, jsonLogger, parseServiceConfig, PromRegistry } from '@credo/core';
+import { isCredoError, jsonLogger, parseServiceConfig, PromRegistry, shutdownRequested } from '@credo/core';
 import { connectNats, ensureTopology } from '@credo/proto';
 import { WorkerAgent } from './agent.js';
 import { WORKER_CONFIG, WORKER_SECRETS } from './config.js';
@@ -24,13 +24,7 @@ export async function main(argv: readonly string[], env = process.env): Promise<
   log.info('worker started', { id: cfg['id'], workers: cfg['workers'], slots: agent.slots });
   process.stdout.write(`worker ${cfg['id']} ready\n`);
   const running = agent.run();
-  const stop = new Promise<string>((resolve) => {
-    process.once('SIGINT', () => resolve('SIGINT'));
-    process.once('SIGTERM', () => resolve('SIGTERM'));
-    // Started by `credo worker`: a parent that dies takes the agent with it (its trials are redelivered).
-    process.once('disconnect', () => process.exit(1));
-  });
-  const why = await Promise.race([stop, running.then(() => 'stopped')]);
+  const why = await Promise.race([shutdownRequested(), running.then(() => 'stopped')]);
   log.info('draining', { signal: why, graceSec: cfg['drainSec'] });
   await agent.drain(Number(cfg['drainSec']));
   await running;
