@@ -70,6 +70,91 @@ export function buildProgram(): Command {
       process.exitCode = await queryCommand(sql, o);
     });
 
+  // Analysis commands (curves, export, report, regress) load on use: the plotting libraries they
+  // bring take a noticeable part of a second to import, which no other command should pay.
+  program
+    .command('curves')
+    .description('learning curves: mean and 95% CI of a metric per step, one curve per group; --plot draws them')
+    .argument('<sweep>', 'sweep id')
+    .addOption(storeOpt())
+    .option('--metric <name>', 'metric (default: the task score, e.g. test/error)')
+    .option('--by <params>', 'comma-separated params, one curve per value (default: rule.name when several rules ran)', listOption)
+    .option('--plot <file>', 'also draw the curves to FILE.svg or FILE.png')
+    .option('--log', 'log-scale y axis (default: for losses and MSE)')
+    .option('--no-log', 'linear y axis')
+    .option('--include-diverged', 'also use the points of diverged trials')
+    .addOption(formatOpt())
+    .action(async (sweep: string, o) => {
+      process.exitCode = await (await import('./commands/curves.js')).curvesCommand(sweep, o);
+    });
+
+  program
+    .command('export')
+    .description('write every metric point of a sweep to CSV, Parquet or JSON lines')
+    .argument('<sweep>', 'sweep id')
+    .addOption(storeOpt())
+    .addOption(new Option('--format <format>', 'file format').argParser(choiceOption('--format', ['csv', 'parquet', 'jsonl'] as const)).default('csv'))
+    .option('--out <file>', 'output file (default: standard output)')
+    .option('--metric <names>', 'comma-separated metric names (default: all)', listOption)
+    .option('--status <statuses>', 'comma-separated trial statuses (default: all)', listOption)
+    .action(async (sweep: string, o) => {
+      process.exitCode = await (await import('./commands/export.js')).exportCommand(sweep, o);
+    });
+
+  program
+    .command('report')
+    .description('one self-contained HTML page: summary, leaderboard, learning curves, heatmap, diagnostics')
+    .argument('<sweep>', 'sweep id')
+    .addOption(storeOpt())
+    .option('--out <file>', 'HTML file to write (default: SWEEP-report.html)')
+    .option('--metric <name>', 'metric of the leaderboard and heatmap (default: the task score)')
+    .addOption(new Option('--better <dir>', 'which way the metric is better (default: from its name)').argParser(choiceOption('--better', ['lower', 'higher'] as const)))
+    .addOption(new Option('--mode <mode>', 'value per trial').argParser(choiceOption('--mode', ['last', 'best', 'min', 'max'] as const)).default('last'))
+    .option('--by <params>', 'comma-separated params, one curve per value (default: the varied ones)', listOption)
+    .option('--heatmap <x,y>', 'the two parameters of the heatmap', listOption)
+    .option('--figures <dir>', 'also write every figure as SVG and PNG into DIR')
+    .action(async (sweep: string, o) => {
+      process.exitCode = await (await import('./commands/report.js')).reportCommand(sweep, o);
+    });
+
+  const regress = program.command('regress').description('nightly regression suite: run, accept a baseline, history');
+  regress
+    .command('run')
+    .description('run a suite (e.g. regress/nightly.yaml) here, judge every benchmark over seeds, write reports; exit 1 on a regression')
+    .argument('<suite>', 'suite file (YAML)')
+    .addOption(storeOpt())
+    .option('--commit <sha>', 'the code under test (default: $GITHUB_SHA or git rev-parse HEAD)')
+    .option('--ref <name>', 'branch or tag (default: $GITHUB_REF_NAME or the current branch)')
+    .option('--baseline <ref>', 'compare with this run id or commit instead of the newest accepted run')
+    .option('--date <yyyy-mm-dd>', 'the night the run belongs to (default: today, UTC)')
+    .option('--set <override>', 'override a parameter for this run only, e.g. fa:rule.scale=0.000001 (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
+    .option('--out-dir <dir>', 'where report.md, report.html and trend plots go (default: regress-reports/RUN)')
+    .option('--workers <n>', 'worker threads (default: number of cores)', intOption('--workers', 1))
+    .action(async (suite: string, o) => {
+      process.exitCode = await (await import('./commands/regress.js')).regressRunCommand(suite, o);
+    });
+  regress
+    .command('accept')
+    .description('make a run (default: the newest) the baseline later runs are compared with')
+    .argument('<suite>', 'suite file or name')
+    .addOption(storeOpt())
+    .option('--run <id>', 'the run to accept')
+    .option('--note <text>', 'why (kept with the run)')
+    .action(async (suite: string, o) => {
+      process.exitCode = await (await import('./commands/regress.js')).regressAcceptCommand(suite, o);
+    });
+  regress
+    .command('history')
+    .description('past runs of a suite and their per-benchmark results, newest first')
+    .argument('<suite>', 'suite file or name')
+    .addOption(storeOpt())
+    .option('--benchmark <text>', 'only benchmarks whose id contains TEXT')
+    .option('--limit <n>', 'runs to show', intOption('--limit', 1), 20)
+    .addOption(formatOpt())
+    .action(async (suite: string, o) => {
+      process.exitCode = await (await import('./commands/regress.js')).regressHistoryCommand(suite, o);
+    });
+
   program
     .command('rules')
     .description('list every registered task, model, rule and optimizer with its parameters')

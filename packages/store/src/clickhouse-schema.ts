@@ -1,7 +1,7 @@
 import { CredoError } from '@credo/core';
 
 /** Version of the ClickHouse schema this code writes; recorded in `schema_version`. */
-export const CLICKHOUSE_SCHEMA_VERSION = 1;
+export const CLICKHOUSE_SCHEMA_VERSION = 2;
 
 /*
  * The ClickHouse schema. It must run on the 18.16 server Debian ships and on current
@@ -75,8 +75,67 @@ const V1 = [
   ) ENGINE = ReplacingMergeTree(attempt) PARTITION BY toYYYYMM(time) ORDER BY (sweep_id, trial_key, name, step)`,
 ];
 
+/*
+ * Version 2: nightly regression results (`credo regress`), the same columns as the DuckDB
+ * schema. A run is saved again when it is accepted as a baseline, so both tables are
+ * ReplacingMergeTree with `version` = save time in ms (strictly increasing per store object):
+ * the last save wins. Results of a run are always written whole, with the run's version, and
+ * read joined on the run's current version, so that a benchmark dropped from a re-saved run
+ * does not linger.
+ */
+const V2 = [
+  `CREATE TABLE IF NOT EXISTS regress_runs (
+    run_id          String,
+    suite           String,
+    suite_hash      String,
+    night           String,
+    commit_sha      String,
+    ref             Nullable(String),
+    sweep_ids       Array(String),
+    overrides_json  String,
+    baseline_run_id Nullable(String),
+    status          String,
+    accepted        UInt8,
+    note            Nullable(String),
+    started_at      DateTime DEFAULT toDateTime(intDiv(started_ms, 1000)),
+    finished_at     DateTime DEFAULT toDateTime(intDiv(finished_ms, 1000)),
+    started_ms      UInt64,
+    finished_ms     UInt64,
+    accepted_ms     Nullable(UInt64),
+    version         UInt64
+  ) ENGINE = ReplacingMergeTree(version) ORDER BY run_id`,
+  `CREATE TABLE IF NOT EXISTS regress_results (
+    run_id        String,
+    benchmark     String,
+    rule          String,
+    task          String,
+    metric        String,
+    better        String,
+    min_change    Float64,
+    relative      UInt8,
+    seeds         Array(Int64),
+    vals          Array(Float64),
+    n             UInt32,
+    diverged      UInt32,
+    mean          Float64,
+    sd            Float64,
+    baseline_mean Float64,
+    change        Float64,
+    rel_change    Float64,
+    p_value       Float64,
+    z_score       Float64,
+    history_n     UInt32,
+    verdict       String,
+    reason        String,
+    version       UInt64
+  ) ENGINE = ReplacingMergeTree(version) ORDER BY (run_id, benchmark)`,
+];
+
 /** Migrations by the version they produce; version 1 is the initial schema. */
-const MIGRATIONS: ReadonlyArray<{ version: number; statements: readonly string[] }> = [{ version: 1, statements: V1 }];
+const MIGRATIONS: ReadonlyArray<{ version: number; statements: readonly string[] }> = [
+  { version: 1, statements: V1 },
+  { version: 2, statements: V2 },
+];
 
 /** The statements of the store's schema, for tests and for operators who create it by hand. */
 export function clickhouseSchemaStatements(): string[] {

@@ -1,15 +1,28 @@
-import { hostname } from 'node:os';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { hostname, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { DuckDBInstance, LIST, listValue, VARCHAR, type DuckDBConnection } from '@duckdb/node-api';
 import { CredoError, type MetricPoint, type TrialStatus } from '@credo/core';
 import { ClickHouseConn } from './clickhouse-conn.js';
 import { checkReadOnlySql, queryError, serverCode } from './clickhouse-read-only.js';
 import { checkClickHouseSchema, migrateClickHouse } from './clickhouse-schema.js';
-import { escapeString, formatNumber, isIdentifier, sql, sqlList, SqlRaw, tsvField, type SqlValue } from './clickhouse-sql.js';
+import { escapeString, formatNumber, isIdentifier, sql, sqlList, SqlRaw, sqlValue, tsvField, type SqlValue } from './clickhouse-sql.js';
+import { checkBy, curveStatuses, groupOf } from './curve-cells.js';
+import { checkExportOptions, copyExport, duckString } from './export-sql.js';
+import { checkRegressRun, regressRunFromRow, RESULT_COLUMNS, resultFields, resultFromRow } from './regress-records.js';
 import { describeTarget, maskSecret, parseClickHouseUrl, type ClickHouseTarget } from './clickhouse-url.js';
 import { MetricBuffer } from './metric-buffer.js';
 import {
   COMPLETE_STATUSES,
   TRIAL_STATUSES,
   zeroCounts,
+  type CurveCell,
+  type CurveCellsOptions,
+  type ExportOptions,
+  type ExportSummary,
+  type RegressResultRecord,
+  type RegressRunRecord,
+  type RegressRunsOptions,
   type FinalValue,
   type FinalValueMode,
   type FinalValuesOptions,
@@ -454,6 +467,148 @@ export class ClickHouseStore implements MetricsStore {
     });
   }
 
+  async curveCells(sweepId: string, metric: string, opts: CurveCellsOptions = {}): Promise<CurveCell[]> {
+    const by = opts.by ?? [];
+    checkBy(by);
+    const statuses = curveStatuses(opts.statuses);
+    if (statuses.length === 0) return [];
+    return this.read('curveCells', async () => {
+      await this.requireSweep(sweepId);
+      await this.flush();
+      const groups = by.map((_, i) => `g${i}`);
+      // indexOf is 0 for a missing key, and arr[0] is '' on 18.16: absent, as groupOf reads it.
+      const groupExprs = by.map((b, i) => sql`param_values[indexOf(param_keys, ${b})] AS ${new SqlRaw(`g${i}`)}`);
+      // FINAL reads a re-sent point once; the join keeps each trial's current attempt only.
+      // RowBinary, and sorting in JS: formatting 10⁶ floats as text (and arraySort on 18.16)
+      // took longer than reading them.
+      const bin = await this.conn.selectBinary(sql`
+        SELECT ${new SqlRaw([...groups, 'toUInt64(step)'].join(', '))}, groupArrayIf(value, isFinite(value)), toUInt64(countIf(NOT isFinite(value)))
+        FROM (
+          SELECT trial_key, attempt, step, value FROM metrics FINAL WHERE sweep_id = ${sweepId} AND name = ${metric}
+        ) ALL INNER JOIN (
+          SELECT ${new SqlRaw(['trial_key', 'attempt', ...groupExprs].join(', '))}
+          FROM (SELECT * FROM trials FINAL WHERE sweep_id = ${sweepId})
+          WHERE status IN (${sqlList(statuses)})
+        ) USING (trial_key, attempt)
+        GROUP BY ${new SqlRaw([...groups, 'step'].join(', '))}`);
+      return readCurveRows(bin, by);
+    });
+  }
+
+  /**
+   * ClickHouse 18.16 has no Parquet output, so the export goes the way of every other backend:
+   * the points stream from the server as CSV into a temp file (no parsing in JS), the trials
+   * are read, and an in-memory DuckDB writes the file with the shared writer (export-sql.ts).
+   */
+  async exportMetrics(sweepId: string, opts: ExportOptions): Promise<ExportSummary> {
+    checkExportOptions(opts);
+    return this.read('exportMetrics', async () => {
+      await this.requireSweep(sweepId);
+      await this.flush();
+      const statusWhere = opts.statuses && opts.statuses.length > 0 ? sql` WHERE status IN (${sqlList(opts.statuses)})` : '';
+      const nameWhere = opts.metrics && opts.metrics.length > 0 ? sql` AND name IN (${sqlList(opts.metrics)})` : '';
+      const trialsSql = `SELECT trial_key, attempt, trial_index, seed, status, param_keys, param_values FROM (SELECT * FROM trials FINAL WHERE sweep_id = ${sqlValue(sweepId)})${statusWhere}`;
+      const dir = await mkdtemp(join(tmpdir(), 'credo-export-'));
+      let duck: DuckDBInstance | undefined;
+      let conn: DuckDBConnection | undefined;
+      try {
+        const csv = join(dir, 'metrics.csv');
+        await this.conn.queryToFile(
+          `SELECT trial_key, attempt, name, step, value, time_ms
+           FROM (SELECT trial_key, attempt, name, step, value, time_ms FROM metrics FINAL WHERE sweep_id = ${sqlValue(sweepId)}${nameWhere})
+           ALL INNER JOIN (SELECT trial_key, attempt FROM (${trialsSql})) USING (trial_key, attempt)`,
+          'CSVWithNames',
+          csv,
+        );
+        const trials = (await this.conn.select(trialsSql)).rows;
+        duck = await DuckDBInstance.create(':memory:', { threads: '2' });
+        conn = await duck.connect();
+        await conn.run('CREATE TABLE t (trial_key VARCHAR, attempt INTEGER, trial_index BIGINT, seed BIGINT, status VARCHAR, param_keys VARCHAR[], param_values VARCHAR[])');
+        const appender = await conn.createAppender('t');
+        try {
+          for (const r of trials) {
+            appender.appendVarchar(String(r[0]));
+            appender.appendInteger(Number(r[1]));
+            appender.appendBigInt(BigInt(Number(r[2])));
+            if (r[3] === null) appender.appendNull();
+            else appender.appendBigInt(BigInt(Number(r[3])));
+            appender.appendVarchar(String(r[4]));
+            appender.appendList(listValue((r[5] as unknown[]).map(String)), LIST(VARCHAR));
+            appender.appendList(listValue((r[6] as unknown[]).map(String)), LIST(VARCHAR));
+            appender.endRow();
+          }
+          appender.flushSync();
+        } finally {
+          appender.closeSync();
+        }
+        return await copyExport(
+          conn,
+          {
+            sweepId,
+            trials: 't',
+            metrics: `(SELECT trial_key, attempt, name, step, value, epoch_ms(time_ms) AS time FROM read_csv(${duckString(csv)}, header = true, quote = '"', escape = '"',
+              columns = {'trial_key': 'VARCHAR', 'attempt': 'INTEGER', 'name': 'VARCHAR', 'step': 'BIGINT', 'value': 'DOUBLE', 'time_ms': 'BIGINT'}))`,
+          },
+          { ...opts, path: resolve(opts.path) },
+        );
+      } finally {
+        conn?.closeSync();
+        duck?.closeSync();
+        await rm(dir, { recursive: true, force: true });
+      }
+    });
+  }
+
+  async saveRegressRun(run: RegressRunRecord): Promise<void> {
+    const overrides = checkRegressRun(run);
+    await this.write('saveRegressRun', async () => {
+      // One version for the run row and all its results: reads join results on the run's version.
+      const version = (this.lastSweepVersion = Math.max(Date.now(), this.lastSweepVersion + 1));
+      await this.conn.insertTsv('regress_results', [...RESULT_COLUMNS, 'version'], tsvLines(run.results, (x) => [run.runId, ...(resultFields(x) as SqlValue[]), version]));
+      await this.conn.insertTsv('regress_runs', REGRESS_RUN_COLUMNS, tsvLines([run], (r) => [
+        r.runId, r.suite, r.suiteHash, r.night, r.commit, r.ref ?? null, r.sweepIds, overrides, r.baselineRunId ?? null, r.status, r.accepted ? 1 : 0,
+        r.note ?? null, Date.parse(r.startedAt), Date.parse(r.finishedAt), r.acceptedAt === undefined ? null : Date.parse(r.acceptedAt), version,
+      ]));
+    });
+  }
+
+  async regressRuns(suite: string, opts: RegressRunsOptions = {}): Promise<RegressRunRecord[]> {
+    const limit = opts.limit;
+    if (limit !== undefined && !(Number.isSafeInteger(limit) && limit >= 0)) throw new CredoError('BAD_PARAM', 'invalid value', { field: 'limit', value: limit, allowed: 'an integer ≥ 0' });
+    return this.read('regressRuns', async () => {
+      const { rows } = await this.conn.select(
+        sql`SELECT ${REGRESS_RUN_SELECT} FROM regress_runs FINAL WHERE suite = ${suite} ORDER BY started_ms DESC, run_id DESC` + (limit === undefined ? '' : ` LIMIT ${limit}`),
+      );
+      return this.withResults(rows);
+    });
+  }
+
+  async getRegressRun(runId: string): Promise<RegressRunRecord | undefined> {
+    return this.read('getRegressRun', async () => {
+      const { rows } = await this.conn.select(sql`SELECT ${REGRESS_RUN_SELECT} FROM regress_runs FINAL WHERE run_id = ${runId}`);
+      return (await this.withResults(rows))[0];
+    });
+  }
+
+  /** Regress run rows (in {@link REGRESS_RUN_SELECT} order, version last) with their current results. */
+  private async withResults(runs: unknown[][]): Promise<RegressRunRecord[]> {
+    if (runs.length === 0) return [];
+    const ids = sqlList(runs.map((r) => String(r[0])));
+    const { rows } = await this.conn.select(sql`
+      SELECT ${new SqlRaw(RESULT_COLUMNS.join(', '))}
+      FROM (SELECT * FROM regress_results FINAL WHERE run_id IN (${ids}))
+      ALL INNER JOIN (SELECT run_id, version FROM regress_runs FINAL WHERE run_id IN (${ids})) USING (run_id, version)
+      ORDER BY run_id, benchmark`);
+    const byRun = new Map<string, RegressResultRecord[]>();
+    for (const r of rows) {
+      const id = String(r[0]);
+      let list = byRun.get(id);
+      if (!list) byRun.set(id, (list = []));
+      list.push(resultFromRow(r.slice(1)));
+    }
+    return runs.map((r) => regressRunFromRow(r, byRun.get(String(r[0])) ?? []));
+  }
+
   /**
    * Writes a batch as the cluster ingester receives it, with one INSERT per table (sweeps,
    * then metrics, then trials, so that a trial is never `done` before its points are stored).
@@ -622,6 +777,53 @@ export class ClickHouseStore implements MetricsStore {
     }
     this.buffered.clear();
   }
+}
+
+const REGRESS_RUN_COLUMNS = [
+  'run_id', 'suite', 'suite_hash', 'night', 'commit_sha', 'ref', 'sweep_ids', 'overrides_json', 'baseline_run_id', 'status', 'accepted',
+  'note', 'started_ms', 'finished_ms', 'accepted_ms', 'version',
+] as const;
+
+/** regress_runs columns in the order `regressRunFromRow` reads them. */
+const REGRESS_RUN_SELECT = new SqlRaw(REGRESS_RUN_COLUMNS.slice(0, -1).join(', '));
+
+/**
+ * Parses the RowBinary rows of the curve query: per row the `by` strings (LEB128 length +
+ * UTF-8), step UInt64, Array(Float64) (LEB128 count + little-endian doubles), non-finite
+ * count UInt64.
+ */
+function readCurveRows(buf: Buffer, by: readonly string[]): CurveCell[] {
+  const out: CurveCell[] = [];
+  let off = 0;
+  const varint = (): number => {
+    let v = 0;
+    let shift = 0;
+    for (;;) {
+      const b = buf[off++]!;
+      v += (b & 0x7f) * 2 ** shift;
+      if (b < 0x80) return v;
+      shift += 7;
+    }
+  };
+  const texts = new Array<string>(by.length);
+  while (off < buf.length) {
+    for (let i = 0; i < by.length; i++) {
+      const len = varint();
+      texts[i] = buf.toString('utf8', off, off + len);
+      off += len;
+    }
+    const step = Number(buf.readBigUInt64LE(off));
+    off += 8;
+    const n = varint();
+    // A copy, so that the doubles are 8-byte aligned for the typed view; sorted as the port promises.
+    const values = new Float64Array(buf.buffer.slice(buf.byteOffset + off, buf.byteOffset + off + 8 * n)).sort();
+    off += 8 * n;
+    const nonFinite = Number(buf.readBigUInt64LE(off));
+    off += 8;
+    out.push({ group: groupOf(by, texts), step, values: Array.from(values), nonFinite });
+  }
+  if (off !== buf.length) throw new CredoError('STORE_ERROR', 'malformed RowBinary result from ClickHouse');
+  return out;
 }
 
 /** `SELECT` list of a sweep summary, in the order {@link sweepSummary} reads it. */

@@ -3,7 +3,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { readRows } from './duckdb-values.js';
 
 /** The schema version this code writes and reads. */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 /*
  * Tables of a DuckDB store. `metrics` deliberately has no primary key: DuckDB maintains an ART
@@ -59,8 +59,62 @@ const V1 = [
   )`,
 ];
 
+/*
+ * Version 2: nightly regression results (`credo regress`), kept beside the sweeps they ran so
+ * that history is a query. One row per run and one per (run, benchmark); per-seed values are
+ * lists, so that a later night can test its seeds against a baseline night's without going back
+ * to the metrics. Numbers that are not available are NaN, not NULL.
+ */
+const V2 = [
+  `CREATE TABLE IF NOT EXISTS regress_runs (
+    run_id          VARCHAR PRIMARY KEY,
+    suite           VARCHAR NOT NULL,
+    suite_hash      VARCHAR NOT NULL,
+    night           VARCHAR NOT NULL,
+    commit_sha      VARCHAR NOT NULL,
+    ref             VARCHAR,
+    sweep_ids       VARCHAR[] NOT NULL,
+    overrides_json  VARCHAR NOT NULL,
+    baseline_run_id VARCHAR,
+    status          VARCHAR NOT NULL CHECK (status IN ('ok', 'regression', 'error')),
+    accepted        BOOLEAN NOT NULL,
+    note            VARCHAR,
+    started_at      TIMESTAMP NOT NULL,
+    finished_at     TIMESTAMP NOT NULL,
+    accepted_at     TIMESTAMP
+  )`,
+  `CREATE TABLE IF NOT EXISTS regress_results (
+    run_id        VARCHAR NOT NULL,
+    benchmark     VARCHAR NOT NULL,
+    rule          VARCHAR NOT NULL,
+    task          VARCHAR NOT NULL,
+    metric        VARCHAR NOT NULL,
+    better        VARCHAR NOT NULL CHECK (better IN ('lower', 'higher')),
+    min_change    DOUBLE NOT NULL,
+    relative      BOOLEAN NOT NULL,
+    seeds         BIGINT[] NOT NULL,
+    vals          DOUBLE[] NOT NULL,
+    n             INTEGER NOT NULL,
+    diverged      INTEGER NOT NULL,
+    mean          DOUBLE NOT NULL,
+    sd            DOUBLE NOT NULL,
+    baseline_mean DOUBLE NOT NULL,
+    change        DOUBLE NOT NULL,
+    rel_change    DOUBLE NOT NULL,
+    p_value       DOUBLE NOT NULL,
+    z_score       DOUBLE NOT NULL,
+    history_n     INTEGER NOT NULL,
+    verdict       VARCHAR NOT NULL,
+    reason        VARCHAR NOT NULL,
+    PRIMARY KEY (run_id, benchmark)
+  )`,
+];
+
 /** Migrations by the version they produce; version 1 is the initial schema. */
-const MIGRATIONS: ReadonlyArray<{ version: number; statements: readonly string[] }> = [{ version: 1, statements: V1 }];
+const MIGRATIONS: ReadonlyArray<{ version: number; statements: readonly string[] }> = [
+  { version: 1, statements: V1 },
+  { version: 2, statements: V2 },
+];
 
 /**
  * Creates the schema or brings an older one up to {@link SCHEMA_VERSION}, in one transaction so

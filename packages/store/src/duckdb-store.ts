@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, realpathSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { CredoError, type MetricPoint, type TrialStatus } from '@credo/core';
 import {
+  BIGINT,
   DOUBLE,
   DuckDBDataChunk,
   DuckDBInstance,
@@ -16,10 +17,20 @@ import { runReadOnlyQuery } from './duckdb-read-only.js';
 import { checkSchema, migrate } from './duckdb-schema.js';
 import { readRows } from './duckdb-values.js';
 import { MetricBuffer } from './metric-buffer.js';
+import { checkBy, curveStatuses, groupOf } from './curve-cells.js';
+import { checkExportOptions, copyExport, duckString, metricFilter, statusFilter } from './export-sql.js';
+import { checkRegressRun, regressRunFromRow, RESULT_COLUMNS, resultFields, resultFromRow } from './regress-records.js';
 import {
   COMPLETE_STATUSES,
   TRIAL_STATUSES,
   zeroCounts,
+  type CurveCell,
+  type CurveCellsOptions,
+  type ExportOptions,
+  type ExportSummary,
+  type RegressResultRecord,
+  type RegressRunRecord,
+  type RegressRunsOptions,
   type FinalValue,
   type FinalValueMode,
   type FinalValuesOptions,
@@ -390,6 +401,148 @@ export class DuckDbStore implements MetricsStore {
     });
   }
 
+  async curveCells(sweepId: string, metric: string, opts: CurveCellsOptions = {}): Promise<CurveCell[]> {
+    const by = opts.by ?? [];
+    checkBy(by);
+    const statuses = curveStatuses(opts.statuses);
+    if (statuses.length === 0) return [];
+    return this.read('curveCells', async () => {
+      await this.requireSweep(sweepId);
+      await this.flush();
+      const groups = by.map((_, i) => `g${i}`);
+      const groupExprs = by.map((_, i) => `t.param_values[list_position(t.param_keys, $p${i})] AS g${i}`);
+      const params: Record<string, string> = { s: sweepId, m: metric };
+      by.forEach((b, i) => (params[`p${i}`] = b));
+      // The inner GROUP BY reads a point re-sent for the same attempt once (DuckDB keeps both
+      // rows; see duckdb-schema.ts); re-sent points carry the same value.
+      // Values are sorted in JS: an ORDER BY inside list() cost more than the rest of the query.
+      const reader = await this.conn.runAndReadAll(
+        `SELECT ${[...groups, 'step'].join(', ')},
+           coalesce(list(value) FILTER (WHERE isfinite(value)), []::DOUBLE[]),
+           count(*) FILTER (WHERE NOT isfinite(value))
+         FROM (
+           SELECT ${[...groupExprs, 'm.trial_key', 'm.step'].join(', ')}, any_value(m.value) AS value
+           FROM metrics m JOIN trials t ON t.sweep_id = m.sweep_id AND t.trial_key = m.trial_key AND t.attempt = m.attempt
+           WHERE m.sweep_id = $s AND m.name = $m AND t.status IN (${sqlList(statuses)})
+           GROUP BY ALL
+         )
+         GROUP BY ALL`,
+        params,
+      );
+      const k = by.length;
+      return reader.getRowsJS().map((r) => ({
+        group: groupOf(by, r.slice(0, k)),
+        step: Number(r[k]),
+        values: Array.from(Float64Array.from(r[k + 1] as number[]).sort()),
+        nonFinite: Number(r[k + 2]),
+      }));
+    });
+  }
+
+  async exportMetrics(sweepId: string, opts: ExportOptions): Promise<ExportSummary> {
+    checkExportOptions(opts);
+    return this.read('exportMetrics', async () => {
+      await this.requireSweep(sweepId);
+      await this.flush();
+      const s = duckString(sweepId);
+      return copyExport(
+        this.conn,
+        {
+          sweepId,
+          trials: `(SELECT trial_key, attempt, trial_index, seed, status, param_keys, param_values FROM trials WHERE sweep_id = ${s} AND ${statusFilter(opts.statuses)})`,
+          metrics: `(SELECT trial_key, attempt, name, step, value, time FROM metrics WHERE sweep_id = ${s} AND ${metricFilter(opts.metrics)})`,
+        },
+        { ...opts, path: resolve(opts.path) },
+      );
+    });
+  }
+
+  async saveRegressRun(run: RegressRunRecord): Promise<void> {
+    const overrides = checkRegressRun(run);
+    await this.write('saveRegressRun', async () => {
+      await this.conn.run('BEGIN TRANSACTION');
+      try {
+        await this.conn.run(
+          `INSERT OR REPLACE INTO regress_runs VALUES ($id, $suite, $hash, $night, $commit, $ref, $sweeps, $overrides, $baseline, $status, $accepted, $note,
+             epoch_ms($started::BIGINT), epoch_ms($finished::BIGINT), CASE WHEN $acceptedMs IS NULL THEN NULL ELSE epoch_ms($acceptedMs::BIGINT) END)`,
+          {
+            id: run.runId, suite: run.suite, hash: run.suiteHash, night: run.night, commit: run.commit, ref: run.ref ?? null,
+            sweeps: listValue([...run.sweepIds]), overrides, baseline: run.baselineRunId ?? null, status: run.status, accepted: run.accepted,
+            note: run.note ?? null, started: Date.parse(run.startedAt), finished: Date.parse(run.finishedAt),
+            acceptedMs: run.acceptedAt === undefined ? null : Date.parse(run.acceptedAt),
+          },
+          { sweeps: LIST(VARCHAR), acceptedMs: BIGINT },
+        );
+        await this.conn.run('DELETE FROM regress_results WHERE run_id = $id', { id: run.runId });
+        if (run.results.length > 0) {
+          const appender = await this.conn.createAppender('regress_results');
+          try {
+            for (const x of run.results) {
+              const f = resultFields(x);
+              appender.appendVarchar(run.runId);
+              for (const [i, v] of f.entries()) {
+                if (i === 7) appender.appendList(listValue((v as number[]).map((n) => BigInt(n))), LIST(BIGINT));
+                else if (i === 8) appender.appendList(listValue([...(v as number[])]), LIST(DOUBLE));
+                else if (typeof v === 'boolean') appender.appendBoolean(v);
+                else if (typeof v === 'string') appender.appendVarchar(v);
+                else if (i === 9 || i === 10 || i === 18) appender.appendInteger(v as number);
+                else appender.appendDouble(v as number);
+              }
+              appender.endRow();
+            }
+            appender.flushSync();
+          } finally {
+            appender.closeSync();
+          }
+        }
+        await this.conn.run('COMMIT');
+      } catch (e) {
+        await this.conn.run('ROLLBACK').catch(() => undefined);
+        throw e;
+      }
+    });
+  }
+
+  async regressRuns(suite: string, opts: RegressRunsOptions = {}): Promise<RegressRunRecord[]> {
+    const limit = opts.limit;
+    if (limit !== undefined && !(Number.isSafeInteger(limit) && limit >= 0)) throw new CredoError('BAD_PARAM', 'invalid value', { field: 'limit', value: limit, allowed: 'an integer ≥ 0' });
+    return this.read('regressRuns', async () => {
+      const runs = await readRows(
+        this.conn,
+        `SELECT ${REGRESS_RUN_SELECT} FROM regress_runs WHERE suite = $suite ORDER BY started_at DESC, run_id DESC${limit === undefined ? '' : ` LIMIT ${limit}`}`,
+        { suite },
+      );
+      return this.withResults(runs);
+    });
+  }
+
+  async getRegressRun(runId: string): Promise<RegressRunRecord | undefined> {
+    return this.read('getRegressRun', async () => {
+      const runs = await readRows(this.conn, `SELECT ${REGRESS_RUN_SELECT} FROM regress_runs WHERE run_id = $id`, { id: runId });
+      return (await this.withResults(runs))[0];
+    });
+  }
+
+  /** Regress run rows (in {@link REGRESS_RUN_SELECT} order) with their results. Called only from inside the queue. */
+  private async withResults(runs: unknown[][]): Promise<RegressRunRecord[]> {
+    if (runs.length === 0) return [];
+    const ids = runs.map((r) => String(r[0]));
+    const results = await readRows(
+      this.conn,
+      `SELECT ${RESULT_COLUMNS.join(', ')} FROM regress_results WHERE list_contains($ids, run_id) ORDER BY run_id, benchmark`,
+      { ids: listValue(ids) },
+      { ids: LIST(VARCHAR) },
+    );
+    const byRun = new Map<string, RegressResultRecord[]>();
+    for (const r of results) {
+      const id = String(r[0]);
+      let list = byRun.get(id);
+      if (!list) byRun.set(id, (list = []));
+      list.push(resultFromRow(r.slice(1)));
+    }
+    return runs.map((r) => regressRunFromRow(r, byRun.get(String(r[0])) ?? []));
+  }
+
   /**
    * Writes buffered metrics now (they are also written before reads, outcomes and close).
    *
@@ -538,6 +691,11 @@ export class DuckDbStore implements MetricsStore {
 }
 
 const SWEEP_COLUMNS = 'sweep_id, name, description, spec_hash, trial_count, epoch_ms(created_at), epoch_ms(updated_at)';
+
+/** regress_runs columns in the order {@link regressRunFromRow} reads them. */
+const REGRESS_RUN_SELECT =
+  'run_id, suite, suite_hash, night, commit_sha, ref, sweep_ids, overrides_json, baseline_run_id, status, accepted, note, epoch_ms(started_at), epoch_ms(finished_at), epoch_ms(accepted_at)';
+
 
 function sweepSummary(row: unknown[]): SweepSummary {
   return {

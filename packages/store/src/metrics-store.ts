@@ -79,6 +79,31 @@ export interface MetricsStore {
    * timestamps and dates as ISO strings, NaN and ±Infinity as numbers.
    */
   query(sql: string): Promise<QueryResult>;
+  /**
+   * The values of `metric` per group and step, for learning curves: one cell per (values of
+   * the `by` parameters, step) over the current attempt of the trials with the given statuses
+   * (default `['done']`). Each cell carries the finite values sorted ascending (so that shared
+   * statistics summing them give bit-identical results on every backend) and the count of
+   * NaN/±Infinity values left out. A re-sent point counts once. Cells come in no particular
+   * order. Throws NOT_FOUND for an unknown sweep.
+   */
+  curveCells(sweepId: string, metric: string, opts?: CurveCellsOptions): Promise<CurveCell[]>;
+  /**
+   * Writes the metrics of a sweep (current attempt of every trial, re-sent points once) to a
+   * file as CSV, Parquet or JSON lines, one row per point with the trial's index, seed, status
+   * and varied parameters as columns. Every backend writes the file with the same embedded
+   * DuckDB writer, so the same data gives the same file. Throws NOT_FOUND for an unknown sweep.
+   */
+  exportMetrics(sweepId: string, opts: ExportOptions): Promise<ExportSummary>;
+  /**
+   * Stores a nightly-regression run and its per-benchmark results, replacing a stored run with
+   * the same id (and all its results): accepting a run as the baseline saves it again.
+   */
+  saveRegressRun(run: RegressRunRecord): Promise<void>;
+  /** Runs of a regression suite, newest first (by start time), each with its results. */
+  regressRuns(suite: string, opts?: RegressRunsOptions): Promise<RegressRunRecord[]>;
+  /** One regression run with its results, or `undefined`. */
+  getRegressRun(runId: string): Promise<RegressRunRecord | undefined>;
   /** Writes any buffered metrics and releases the database. Further calls fail with STORE_ERROR. */
   close(): Promise<void>;
 }
@@ -153,6 +178,127 @@ export interface FinalValue {
 export interface QueryResult {
   readonly columns: string[];
   readonly rows: unknown[][];
+}
+
+export interface CurveCellsOptions {
+  /** Dotted parameter names to group by (`rule.name`, `optimizer.lr`); default none (one group). */
+  readonly by?: readonly string[];
+  /** Trial statuses to include; default `['done']`. */
+  readonly statuses?: readonly TrialStatus[];
+}
+
+/** The values of one metric at one step of one group of trials: see {@link MetricsStore.curveCells}. */
+export interface CurveCell {
+  /** Values of the `by` parameters; a parameter the group's trials lack is absent. */
+  readonly group: Record<string, ParamValue>;
+  readonly step: number;
+  /** The finite values at this step, one per trial, sorted ascending. */
+  readonly values: number[];
+  /** Values at this step that were NaN or ±Infinity (left out of `values`). */
+  readonly nonFinite: number;
+}
+
+export type ExportFormat = 'csv' | 'parquet' | 'jsonl';
+export const EXPORT_FORMATS: readonly ExportFormat[] = ['csv', 'parquet', 'jsonl'];
+
+export interface ExportOptions {
+  /** File to write (created or replaced). */
+  readonly path: string;
+  readonly format: ExportFormat;
+  /** Only these metric names; default all. */
+  readonly metrics?: readonly string[];
+  /** Only trials with these statuses; default all. */
+  readonly statuses?: readonly TrialStatus[];
+}
+
+export interface ExportSummary {
+  /** Rows written. */
+  readonly rows: number;
+  /** Names of the columns, in file order. */
+  readonly columns: string[];
+}
+
+/** Which way a benchmark's metric is better. */
+export type Better = 'lower' | 'higher';
+/** A regression run's overall outcome. */
+export type RegressRunStatus = 'ok' | 'regression' | 'error';
+/** Per-benchmark outcome: see the report package's `decide`. */
+export type RegressVerdict = 'ok' | 'regression' | 'improvement' | 'new' | 'error';
+export const REGRESS_VERDICTS: readonly RegressVerdict[] = ['ok', 'regression', 'improvement', 'new', 'error'];
+export const REGRESS_RUN_STATUSES: readonly RegressRunStatus[] = ['ok', 'regression', 'error'];
+
+/** One night of a regression suite, as stored in `regress_runs` (and its results in `regress_results`). */
+export interface RegressRunRecord {
+  /** `nightly-<date>-<suite>`, with `.2`, `.3`, … for later runs of the same night. */
+  readonly runId: string;
+  readonly suite: string;
+  /** Hash of the suite file's content: tells results of an edited suite apart. */
+  readonly suiteHash: string;
+  /** The night, `YYYY-MM-DD` (UTC). */
+  readonly night: string;
+  /** The code under test (a git SHA, or whatever the caller names it). */
+  readonly commit: string;
+  /** Branch or tag, when known. */
+  readonly ref?: string | undefined;
+  readonly sweepIds: readonly string[];
+  /**
+   * Parameter overrides the run was made with (`--set`), e.g. `{ "fa:rule.scale": 1e-6 }`;
+   * empty for a normal run. Runs with overrides never become a baseline by themselves and are
+   * left out of other runs' history.
+   */
+  readonly overrides: Readonly<Record<string, unknown>>;
+  /** The run whose seeds the results were tested against; absent for the first run. */
+  readonly baselineRunId?: string | undefined;
+  readonly status: RegressRunStatus;
+  /** A baseline: later runs are compared with the newest accepted run. */
+  readonly accepted: boolean;
+  readonly note?: string | undefined;
+  /** ISO 8601, UTC. */
+  readonly startedAt: string;
+  readonly finishedAt: string;
+  readonly acceptedAt?: string | undefined;
+  readonly results: readonly RegressResultRecord[];
+}
+
+/** One benchmark (rule × task × metric) of one run. */
+export interface RegressResultRecord {
+  /** `rule/task/metric`, e.g. `fa/linear-teacher/test/mse`. */
+  readonly benchmark: string;
+  readonly rule: string;
+  readonly task: string;
+  readonly metric: string;
+  readonly better: Better;
+  /** The smallest change that matters: absolute, or a fraction of the baseline mean when `relative`. */
+  readonly minChange: number;
+  readonly relative: boolean;
+  /** One entry per trial (seed): its seed and final value, NaN when it diverged. */
+  readonly seeds: readonly number[];
+  readonly values: readonly number[];
+  /** Finite values. */
+  readonly n: number;
+  readonly diverged: number;
+  readonly mean: number;
+  readonly sd: number;
+  /** NaN when there is no baseline. */
+  readonly baselineMean: number;
+  /** mean − baselineMean (NaN without a baseline). */
+  readonly change: number;
+  /** change / |baselineMean|. */
+  readonly relChange: number;
+  /** One-sided Mann–Whitney p-value for "worse than the baseline" (NaN without one). */
+  readonly pValue: number;
+  /** (mean − mean of the lookback nights' means) / their sd, signed so that positive is worse; NaN with too little history. */
+  readonly zScore: number;
+  /** Past nights in the lookback window. */
+  readonly historyN: number;
+  readonly verdict: RegressVerdict;
+  /** Why, in words: which criteria held. */
+  readonly reason: string;
+}
+
+export interface RegressRunsOptions {
+  /** At most this many runs (newest first). */
+  readonly limit?: number;
 }
 
 /** Every trial status, in the order reports list them. */
