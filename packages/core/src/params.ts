@@ -15,7 +15,7 @@ import { CredoError, showValue } from './errors.js';
  * ```
  */
 export type ParamDef =
-  | { type: 'number'; description: string; default?: number; min?: number; max?: number; exclusiveMin?: boolean }
+  | { type: 'number'; description: string; default?: number; min?: number; max?: number; exclusiveMin?: boolean; exclusiveMax?: boolean }
   | { type: 'integer'; description: string; default?: number; min?: number; max?: number }
   | { type: 'boolean'; description: string; default?: boolean }
   | { type: 'string'; description: string; default?: string }
@@ -36,7 +36,7 @@ export function describeAllowed(def: ParamDef): string {
   switch (def.type) {
     case 'number': {
       const lo = def.min === undefined ? '' : `${def.exclusiveMin ? '>' : '≥'} ${def.min}`;
-      const hi = def.max === undefined ? '' : `≤ ${def.max}`;
+      const hi = def.max === undefined ? '' : `${def.exclusiveMax ? '<' : '≤'} ${def.max}`;
       return ['number', lo, hi].filter(Boolean).join(' ');
     }
     case 'integer': {
@@ -64,7 +64,7 @@ export function checkParam(def: ParamDef, value: unknown, field: string): ParamV
     case 'number':
       if (typeof value !== 'number' || !Number.isFinite(value)) bad();
       if (def.min !== undefined && ((value as number) < def.min || (def.exclusiveMin && value === def.min))) bad();
-      if (def.max !== undefined && (value as number) > def.max) bad();
+      if (def.max !== undefined && ((value as number) > def.max || (def.exclusiveMax && value === def.max))) bad();
       return value as number;
     case 'integer':
       if (typeof value !== 'number' || !Number.isSafeInteger(value)) bad();

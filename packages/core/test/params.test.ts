@@ -19,6 +19,16 @@ function errorOf(f: () => unknown): CredoError {
 }
 
 describe('resolveParams', () => {
+  it('exclusiveMax rejects the bound itself and says so', () => {
+    const s: ParamSchema = { mu: { type: 'number', min: 0, max: 1, exclusiveMax: true, default: 0, description: 'momentum' } };
+    expect(resolveParams(s, { mu: 0.999 }, 'optimizer')).toEqual({ mu: 0.999 });
+    const e = errorOf(() => resolveParams(s, { mu: 1 }, 'optimizer'));
+    expect(e.code).toBe('BAD_PARAM');
+    expect(e.field).toBe('optimizer.mu');
+    expect(e.allowed).toBe('number ≥ 0 < 1');
+    // without the flag the bound is allowed
+    expect(resolveParams({ mu: { ...s.mu!, exclusiveMax: false } as ParamSchema['mu'] & object }, { mu: 1 }, 'o')).toEqual({ mu: 1 });
+  });
   it('fills defaults and keeps given values', () => {
     expect(resolveParams(schema, { n: 3, lr: 0.5 }, 'x')).toEqual({ lr: 0.5, hidden: [256], act: 'tanh', n: 3 });
   });

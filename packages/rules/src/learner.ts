@@ -52,10 +52,14 @@ export interface Learner {
   /** Outputs (logits for softmax-ce) for `rows` rows of x, as a new array; parameters unchanged. */
   predict(x: Float32Array, rows: number): Float32Array;
   /**
-   * Diagnostics on a minibatch without changing parameters, as metric name → value. For a rule
-   * other than backprop: `angle/<rule>_bp/h<l>`, the angle in degrees between the rule's teaching
-   * signal δ_l and backprop's at hidden layer l, flattened over the minibatch (omitted when either
-   * is exactly zero). Backprop returns {}.
+   * Diagnostics on a minibatch without changing parameters, as metric name → value. The `mlp`
+   * reports `norm/W<l>` (Frobenius norms); for every hidden layer l the rule trains
+   * `angle/<rule>_bp/h<l>` (the angle in degrees between the rule's teaching signal δ_l and
+   * backprop's, flattened over the minibatch; not for backprop itself), `angle/<rule>_pbp/h<l>`
+   * (the same against pseudobackprop's δ_l = (W_{l+1}⁺δ_{l+1}) ⊙ f′, Lillicrap's Fig. 4; not for
+   * pbp itself) and `ewbe_pos/<rule>/h<l>` (the fraction of samples with eᵀWBe > 0); for rules
+   * with a feedback matrix B_l in W_l's place, `wb_dist/W<l>` = ‖W_l − B_l‖/‖W_l‖ (‖W − Bᵀ‖/‖W‖ in
+   * the papers' convention) and `wb_angle/W<l>`. Undefined values (a zero signal) are omitted.
    */
   diagnostics(x: Float32Array, target: Int32Array | Float32Array, rows: number): Record<string, number>;
   /** Named live views of the parameters (mutating them changes the network); see the model for names. */

@@ -1,5 +1,6 @@
 import type { Params } from '@credo/core';
 import type { Rng } from '@credo/tensor';
+import type { DendriticRule } from './dendritic/rules.js';
 
 /**
  * A registered learning rule: one hook per model kind it can train. A rule without a hook for a
@@ -13,6 +14,8 @@ import type { Rng } from '@credo/tensor';
  */
 export interface RuleImpl {
   readonly mlp?: MlpRule;
+  /** Segregated-dendrite networks (model `dendritic`): supplies the hidden layers' errors. */
+  readonly dendritic?: DendriticRule;
 }
 
 /**
@@ -40,6 +43,8 @@ export interface RuleImpl {
 export interface MlpRule {
   /** True for backprop itself; the learner then reports no rule-vs-backprop diagnostics. */
   readonly isBackprop?: boolean;
+  /** True for pseudobackprop itself; the learner then reports no rule-vs-pseudobackprop angle. */
+  readonly isPseudoBackprop?: boolean;
   /** Sets the rule up for one network; draws fixed matrices from `ctx.rng`, in a fixed order. */
   init(ctx: MlpRuleContext): MlpRuleState;
 }
@@ -71,6 +76,32 @@ export interface MlpRuleState {
    * down to 1, so `net.delta(j)` is final for every j > l.
    */
   hiddenSignal(l: number, net: MlpBackwardView, rows: number, out: Float32Array): void;
+  /**
+   * The matrix B_l (W_l's shape) this rule sends δ_l back through in place of W_l, if it has one
+   * (fa, kp, sign symmetry, weight mirrors; not dfa): the learner reports ‖W_l − B_l‖/‖W_l‖ and
+   * the angle between them (in the papers' column convention, B_l stands for W_lᵀ's replacement).
+   */
+  feedback?(l: number): Float32Array | undefined;
+  /** False for a layer the rule does not train (its weights and biases stay fixed); default true. */
+  updatesLayer?(l: number): boolean;
+  /** Called after the teaching signals are computed, before the optimizer changes any weight. */
+  beforeUpdate?(net: MlpUpdateView, rows: number): void;
+  /** Called after the optimizer has updated every layer (e.g. Kolen–Pollack's mirrored update of B). */
+  afterUpdate?(net: MlpUpdateView, rows: number): void;
+}
+
+/**
+ * What a rule may touch around the optimizer step (`beforeUpdate` / `afterUpdate`).
+ *
+ * @example
+ * ```ts
+ * // decay every forward weight by (1 − λ), whatever its layout
+ * for (let l = 1; l <= net.layers; l++) scale(net.weightStorage(l).length, 1 - lambda, net.weightStorage(l));
+ * ```
+ */
+export interface MlpUpdateView extends MlpBackwardView {
+  /** W_l's live storage for elementwise use: W_l (out, in) for l ≥ 2, W1 transposed (in, out) for l = 1. */
+  weightStorage(l: number): Float32Array;
 }
 
 /**

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Rng } from '@credo/tensor';
+import { kernelBackend, Rng, setKernelBackend, wasmSimdAvailable } from '@credo/tensor';
 import { createLearner, type LossKind } from '@credo/rules';
 import { batch, differingTensors, makeLearner, snapshot, type NetSpec } from './helpers.js';
 
@@ -47,6 +47,38 @@ describe('mlp learner', () => {
     }
   });
 
+  it("init 'uniform' with initScale 0.01 is Lillicrap's U[−0.01, 0.01] at every layer; initScale multiplies the fan-in bound", () => {
+    const l = createLearner({ model: { name: 'mlp', hidden: [200], init: 'uniform', initScale: 0.01 }, rule: { name: 'fa' }, optimizer: { name: 'sgd' } },
+      { inputs: 300, outputs: 100, loss: 'mse' }, 0);
+    for (const w of [l.parameters().W1t!, l.parameters().W2!]) {
+      expect(w.reduce((m, v) => Math.max(m, Math.abs(v)), 0)).toBeLessThanOrEqual(0.01);
+      expect(w.reduce((m, v) => Math.max(m, Math.abs(v)), 0)).toBeGreaterThan(0.0099);
+      expect(Math.abs(w.reduce((s, v) => s + v * v, 0) / w.length / (0.01 ** 2 / 3) - 1)).toBeLessThan(0.03);
+    }
+    const g = createLearner({ model: { name: 'mlp', hidden: [200], initScale: 3 }, rule: { name: 'bp' }, optimizer: { name: 'sgd' } },
+      { inputs: 300, outputs: 100, loss: 'mse' }, 0);
+    const base = makeLearner({ inputs: 300, hidden: [200], outputs: 100 });
+    expect(g.parameters().W2![5]).toBeCloseTo(3 * base.parameters().W2![5]!, 6);
+  });
+
+  it('trains to the same weights on the wasm and js kernel backends, up to float32 rounding', () => {
+    const run = (backend: 'wasm' | 'js') => {
+      const prev = kernelBackend();
+      setKernelBackend(backend);
+      try {
+        return trainSnapshot({ inputs: 50, hidden: [40, 20], outputs: 5, rule: 'fa', seed: 6 }, 30, 16);
+      } finally {
+        setKernelBackend(prev);
+      }
+    };
+    if (!wasmSimdAvailable()) return;
+    const w = run('wasm'), j = run('js');
+    expect(differingTensors(w, j).length).toBeGreaterThan(0); // two arithmetic contracts…
+    for (const k of Object.keys(w)) {
+      for (let i = 0; i < w[k]!.length; i++) expect(Math.abs(w[k]![i]! - j[k]![i]!), `${k}[${i}]`).toBeLessThan(1e-5); // …that agree
+    }
+  });
+
   it('draws W1, W2, … in logical (out, in) order from the weights stream, and B from the feedback stream', () => {
     const l = makeLearner({ inputs: 7, hidden: [5], outputs: 3, rule: 'fa', seed: 12 });
     const p = l.parameters();
@@ -70,7 +102,8 @@ describe('mlp learner', () => {
         expect(differingTensors(before, snapshot(l))).toEqual([]); // gradients() changes nothing
         l.trainStep(x, t, 7);
         const want: Record<string, Float32Array> = {};
-        for (const [k, w] of Object.entries(before)) want[k] = Float32Array.from(w, (v, i) => v - 0.37 * g[k]![i]!);
+        // the plain step in float32: W ⊖ (fround(lr) ⊗ g)
+        for (const [k, w] of Object.entries(before)) want[k] = Float32Array.from(w, (v, i) => v - Math.fround(Math.fround(0.37) * g[k]![i]!));
         expect(differingTensors(snapshot(l), want)).toEqual([]);
       }
     }

@@ -4,14 +4,20 @@ import { optimizerRegistry, sgdOptimizer } from '@credo/rules';
 const f = Math.fround;
 
 describe('sgd', () => {
-  it('plain: p ← p − lr·g, exactly, and advertises its rate for fusing', () => {
+  it('plain: p ← p ⊖ (fround(lr) ⊗ g) in float32, exactly, and advertises its rate for fusing', () => {
     const opt = sgdOptimizer.create({ lr: 0.1, momentum: 0, weightDecay: 0 });
     expect(opt.plainRate).toBe(0.1);
     const p = Float32Array.of(1, -2, 0.3);
     const slot = opt.add(p);
     opt.step(slot, Float32Array.of(0.5, 0.25, -1));
-    expect(Array.from(p)).toEqual([f(1 - 0.1 * 0.5), f(-2 - 0.1 * 0.25), f(f(0.3) + 0.1)]);
+    const lr = f(0.1);
+    expect(Array.from(p)).toEqual([f(1 - f(lr * 0.5)), f(-2 - f(lr * 0.25)), f(f(0.3) + lr)]);
     expect(Array.from(p)).toEqual([f(0.95), f(-2.025), f(0.4)]);
+    // a step below half an ulp of 1 rounds away in float32
+    const q = Float32Array.of(1);
+    const o2 = sgdOptimizer.create({ lr: 1, momentum: 0, weightDecay: 0 });
+    o2.step(o2.add(q), Float32Array.of(f(3e-8)));
+    expect(q[0]).toBe(f(1 - f(3e-8)));
   });
 
   it('momentum: v ← μv + g; p ← p − lr·v (hand-computed two steps)', () => {

@@ -3,6 +3,7 @@ import { createLearner, type Learner } from '@credo/rules';
 import { taskRegistry, type Dataset, type SupervisedTask } from '@credo/tasks';
 import { Rng } from '@credo/tensor';
 import type { MetricSink } from './metric-sink.js';
+import { trainSequenceTrial } from './train-sequence.js';
 
 /** How a trial's training ended, as the thread reports it. Crashes are not outcomes: they throw. */
 export interface TrainOutcome {
@@ -70,7 +71,10 @@ export function evaluate(learner: Learner, task: SupervisedTask, data: Dataset):
  * ```
  */
 export function trainTrial(config: TrialConfig, sink: MetricSink): TrainOutcome {
-  const task = taskRegistry.get(config.task.name).impl.create(withoutName(config.task), config.seed);
+  const impl = taskRegistry.get(config.task.name).impl;
+  // Sequence tasks (influence-balancing, add, copy, anbn) have their own loop: train-sequence.ts.
+  if (impl.kind === 'sequence') return trainSequenceTrial(config, impl.create(withoutName(config.task), config.seed), sink);
+  const task = impl.create(withoutName(config.task), config.seed);
   const learner = createLearner(
     { model: config.model, rule: config.rule, optimizer: config.optimizer },
     { inputs: task.inputs, outputs: task.outputs, loss: task.loss },

@@ -21,8 +21,13 @@ export interface SupervisedTask {
   readonly test: Dataset;
 }
 
+/** How a task's test set is scored (`test/<score>`; lower is better): error rate, mean ½‖y−t‖², or mean loss. */
+export type TaskScore = 'error' | 'mse' | 'loss';
+
 /** What a registered task provides: a factory from resolved params and the trial seed. */
 export interface TaskImpl {
+  /** Absent for supervised tasks; sequence tasks (`SequenceTaskImpl`) say `'sequence'`. */
+  readonly kind?: 'supervised';
   /** Known without building the task, so that leaderboards can name the metric up front. */
   readonly score: SupervisedTask['score'];
   create(params: Params, seed: number): SupervisedTask;

@@ -1,4 +1,5 @@
 import { CredoError } from '@credo/core';
+import { activeWasm } from './backend.js';
 import { checkDims, checkLength, type FloatArray } from './check.js';
 
 /** Hidden-unit nonlinearities the kernels know how to apply and differentiate. */
@@ -8,7 +9,8 @@ export type Activation = 'tanh' | 'sigmoid' | 'relu' | 'linear';
 export const ACTIVATIONS: readonly Activation[] = ['tanh', 'sigmoid', 'relu', 'linear'];
 
 /**
- * a ← tanh(a) on the first `len` elements.
+ * a ← tanh(a) on the first `len` elements: `Math.tanh` on the js backend; on the wasm backend (for
+ * Float32Array) a SIMD evaluation within 3 ulp of the exact value (tested), 8× faster.
  *
  * @example
  * ```ts
@@ -17,11 +19,14 @@ export const ACTIVATIONS: readonly Activation[] = ['tanh', 'sigmoid', 'relu', 'l
  */
 export function tanhInPlace(a: FloatArray, len = a.length): void {
   checkLength('tanhInPlace', 'a', a, len);
+  const w = activeWasm();
+  if (w !== undefined && a instanceof Float32Array) return w.tanh(a, len);
   for (let i = 0; i < len; i++) a[i] = Math.tanh(a[i]!);
 }
 
 /**
- * a ← 1 / (1 + e^(−a)) on the first `len` elements.
+ * a ← 1 / (1 + e^(−a)) on the first `len` elements (on the wasm backend, for Float32Array, a SIMD
+ * evaluation within a few ulp for a ≥ −80; below −87 it returns σ(−87) ≈ 1.6e-38).
  *
  * @example
  * ```ts
@@ -30,6 +35,8 @@ export function tanhInPlace(a: FloatArray, len = a.length): void {
  */
 export function sigmoidInPlace(a: FloatArray, len = a.length): void {
   checkLength('sigmoidInPlace', 'a', a, len);
+  const w = activeWasm();
+  if (w !== undefined && a instanceof Float32Array) return w.sigmoid(a, len);
   for (let i = 0; i < len; i++) a[i] = 1 / (1 + Math.exp(-a[i]!));
 }
 
@@ -119,10 +126,9 @@ export function broadcastRows(v: FloatArray, C: FloatArray, m: number, n: number
   checkDims('broadcastRows', m, n);
   checkLength('broadcastRows', 'v', v, n);
   checkLength('broadcastRows', 'C', C, m * n);
-  for (let i = 0; i < m; i++) {
-    const o = i * n;
-    for (let j = 0; j < n; j++) C[o + j] = v[j]!;
-  }
+  // TypedArray.set is a native copy (with the same float32 rounding as element assignment).
+  const row = v.length === n ? v : v.subarray(0, n);
+  for (let i = 0; i < m; i++) C.set(row, i * n);
 }
 
 /**

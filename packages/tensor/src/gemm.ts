@@ -1,3 +1,4 @@
+import { activeWasm } from './backend.js';
 import { checkDims, checkLength, type FloatArray } from './check.js';
 
 /*
@@ -16,6 +17,11 @@ import { checkDims, checkLength, type FloatArray } from './check.js';
  * Speed: V8 does not vectorize, so the kernels are register-blocked 4×4 (16 accumulators, each A
  * and B element loaded once per 4 multiply-adds) with contiguous inner loops; this runs at about
  * 4 GFLOP/s on the project machine, against ~0.85 for the naive i-k-j loop.
+ *
+ * That is the `js` backend. Under the `wasm` backend (the default where available, see
+ * backend.ts) the same functions run the WebAssembly SIMD kernels of assembly/kernels.ts on
+ * Float32Array operands: S is then accumulated in float32 (in the same increasing p, so the sparse
+ * kernels still agree bit for bit with the dense ones), with the same float64 epilogue.
  */
 
 function put(C: FloatArray, o: number, s: number, alpha: number, beta: number): void {
@@ -36,6 +42,8 @@ export function gemmNN(m: number, n: number, k: number, A: FloatArray, B: FloatA
   checkLength('gemmNN', 'A', A, m * k);
   checkLength('gemmNN', 'B', B, k * n);
   checkLength('gemmNN', 'C', C, m * n);
+  const w = activeWasm();
+  if (w !== undefined && A instanceof Float32Array && B instanceof Float32Array && C instanceof Float32Array) return w.gemm('NN', m, n, k, A, B, C, alpha, beta);
   const m4 = m - (m % 4);
   const n4 = n - (n % 4);
   for (let i = 0; i < m4; i += 4) {
@@ -108,6 +116,8 @@ export function gemmNT(m: number, n: number, k: number, A: FloatArray, B: FloatA
   checkLength('gemmNT', 'A', A, m * k);
   checkLength('gemmNT', 'B', B, n * k);
   checkLength('gemmNT', 'C', C, m * n);
+  const w = activeWasm();
+  if (w !== undefined && A instanceof Float32Array && B instanceof Float32Array && C instanceof Float32Array) return w.gemm('NT', m, n, k, A, B, C, alpha, beta);
   const m4 = m - (m % 4);
   const n4 = n - (n % 4);
   for (let i = 0; i < m4; i += 4) {
@@ -183,6 +193,8 @@ export function gemmTN(m: number, n: number, k: number, A: FloatArray, B: FloatA
   checkLength('gemmTN', 'A', A, k * m);
   checkLength('gemmTN', 'B', B, k * n);
   checkLength('gemmTN', 'C', C, m * n);
+  const w = activeWasm();
+  if (w !== undefined && A instanceof Float32Array && B instanceof Float32Array && C instanceof Float32Array) return w.gemm('TN', m, n, k, A, B, C, alpha, beta);
   const m4 = m - (m % 4);
   const n4 = n - (n % 4);
   for (let i = 0; i < m4; i += 4) {

@@ -1,10 +1,13 @@
 /**
  * @module @credo/tensor
- * Dense and sparse float32 kernels (row-major, register-blocked plain JavaScript) and the seeded
- * random generator. No I/O.
+ * Dense and sparse float32 kernels (WebAssembly SIMD, with register-blocked plain JavaScript as the
+ * fallback), a pseudoinverse, and the seeded random generator. No I/O.
  *
- * Every product follows one arithmetic contract: C ← fround(alpha·S + beta·C) with S summed in
- * float64 in a fixed order and rounded once, so blocked, naive and sparse versions agree bit for bit.
+ * Every product follows one arithmetic contract per backend: C ← fround(alpha·S + beta·C) with S
+ * summed in a fixed (increasing) order — in float32 on the `wasm` backend, in float64 on the `js`
+ * one — so blocked, naive and sparse versions agree bit for bit within a backend. Tensors that go
+ * through kernels every step should come from {@link allocFloats} (they then live in wasm memory
+ * and are used in place).
  *
  * @example
  * ```ts
@@ -18,6 +21,7 @@
  * ```
  */
 export { Rng } from './rng.js';
+export { allocFloats, allocInts, kernelBackend, setKernelBackend, wasmMemoryInUse, wasmSimdAvailable, type KernelBackend } from './backend.js';
 export type { FloatArray } from './check.js';
 export { gemmNN, gemmNT, gemmTN } from './gemm.js';
 export { SparseMatrix, sparseGemmNN, sparseGemmTN, sparseSgdTN } from './sparse.js';
@@ -27,3 +31,4 @@ export {
 } from './elementwise.js';
 export { angleDegrees, argmaxRows, colSums, dot, rowSums } from './reduce.js';
 export { meanSquaredError, softmaxCrossEntropy } from './loss.js';
+export { FLOAT32_EPS, pseudoInverse, svd } from './linalg.js';

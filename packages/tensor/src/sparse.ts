@@ -1,3 +1,4 @@
+import { activeWasm, allocFloats, allocInts } from './backend.js';
 import { checkDims, checkLength, type FloatArray } from './check.js';
 
 /**
@@ -38,14 +39,18 @@ export class SparseMatrix {
   activeCount = 0;
   // Scratch for precomputed row offsets (index · n) inside the kernels.
   private offsets: Int32Array;
+  // Per-column write cursors of the wasm load (cols + 1 ints, in wasm memory).
+  private readonly cursor: Int32Array;
   private capacity = 0;
 
   constructor(cols: number, rowCapacity = 1) {
     checkDims('SparseMatrix', cols, rowCapacity, 0, 'cols,rowCapacity');
     this.cols = cols;
-    this.colPtr = new Int32Array(cols + 1);
-    this.activeCols = new Int32Array(cols);
-    this.rowPtr = new Int32Array(1);
+    // The lists live in wasm memory where it exists, so that the wasm kernels read them in place.
+    this.colPtr = allocInts(cols + 1);
+    this.activeCols = allocInts(cols);
+    this.cursor = allocInts(cols + 1);
+    this.rowPtr = allocInts(1);
     this.colIdx = this.rowIdx = this.offsets = new Int32Array(0);
     this.values = this.colValues = new Float32Array(0);
     this.reserve(Math.max(1, rowCapacity));
@@ -61,12 +66,12 @@ export class SparseMatrix {
   reserve(rows: number): void {
     if (rows <= this.capacity) return;
     const cap = rows * this.cols;
-    this.rowPtr = new Int32Array(rows + 1);
-    this.colIdx = new Int32Array(cap);
-    this.values = new Float32Array(cap);
-    this.rowIdx = new Int32Array(cap);
-    this.colValues = new Float32Array(cap);
-    this.offsets = new Int32Array(cap);
+    this.rowPtr = allocInts(rows + 1);
+    this.colIdx = allocInts(cap);
+    this.values = allocFloats(cap);
+    this.rowIdx = allocInts(cap);
+    this.colValues = allocFloats(cap);
+    this.offsets = new Int32Array(Math.max(cap, this.cols));
     this.capacity = rows;
   }
 
@@ -82,6 +87,14 @@ export class SparseMatrix {
     checkDims('SparseMatrix.load', rows, 0, 0, 'rows');
     checkLength('SparseMatrix.load', 'x', x, rows * this.cols);
     this.reserve(rows);
+    const w = activeWasm();
+    const done = w !== undefined && x instanceof Float32Array ? w.sparseLoad(this, x, rows, this.cursor) : undefined;
+    if (done !== undefined) {
+      this.rows = rows;
+      this.nnz = done.nnz;
+      this.activeCount = done.active;
+      return this;
+    }
     const k = this.cols;
     const { rowPtr, colIdx, values, colPtr } = this;
     colPtr.fill(0);
@@ -148,6 +161,8 @@ export function sparseGemmNN(X: SparseMatrix, n: number, B: FloatArray, C: Float
   checkDims('sparseGemmNN', n, 0, 0, 'n');
   checkLength('sparseGemmNN', 'B', B, X.cols * n);
   checkLength('sparseGemmNN', 'C', C, m * n);
+  const w = activeWasm();
+  if (w !== undefined && B instanceof Float32Array && C instanceof Float32Array) return w.sparseNN(X, n, B, C, alpha, beta);
   const { rowPtr, colIdx, values } = X;
   const off = X.scratch();
   for (let q = 0; q < X.nnz; q++) off[q] = colIdx[q]! * n;
@@ -207,6 +222,8 @@ export function sparseGemmTN(X: SparseMatrix, n: number, B: FloatArray, C: Float
   checkDims('sparseGemmTN', n, 0, 0, 'n');
   checkLength('sparseGemmTN', 'B', B, X.rows * n);
   checkLength('sparseGemmTN', 'C', C, X.cols * n);
+  const w = activeWasm();
+  if (w !== undefined && B instanceof Float32Array && C instanceof Float32Array) return w.sparseTN(X, n, B, C, alpha, beta);
   const { colPtr } = X;
   prepareColumnOffsets(X, n);
   for (let p = 0; p < X.cols; p++) {
@@ -224,9 +241,10 @@ export function sparseGemmTN(X: SparseMatrix, n: number, B: FloatArray, C: Float
 /**
  * Fused sparse weight update for plain SGD: W(k×n) ← W − lr · G with G = X(m×k)ᵀ · B(m×n),
  * computed row by row for the nonzero columns of X only (other rows of G are exactly zero and
- * leave W unchanged). Each element is `W[o] = fround(W[o] − lr · fround(G[o]))`, so the result is
- * bit-for-bit that of `gemmTN(k, n, m, x, B, G)` followed by `W[o] -= lr * G[o]`, without ever
- * writing G.
+ * leave W unchanged). Each element is updated in float32 arithmetic with lr rounded to float32,
+ * `W[o] = W[o] ⊖ (fround(lr) ⊗ G[o])` (in JS: `W[o] - Math.fround(fround(lr) * G[o])`, which rounds
+ * to the same float32), so the result is bit-for-bit that of `gemmTN(k, n, m, x, B, G)` followed by
+ * that update — the plain step of the `sgd` optimizer — without ever writing G.
  *
  * @example
  * ```ts
@@ -237,11 +255,13 @@ export function sparseSgdTN(X: SparseMatrix, n: number, B: FloatArray, W: FloatA
   checkDims('sparseSgdTN', n, 0, 0, 'n');
   checkLength('sparseSgdTN', 'B', B, X.rows * n);
   checkLength('sparseSgdTN', 'W', W, X.cols * n);
+  const w = activeWasm();
+  if (w !== undefined && B instanceof Float32Array && W instanceof Float32Array) return w.sparseTN(X, n, B, W, 1, 0, lr);
   const { colPtr, activeCols } = X;
   prepareColumnOffsets(X, n);
   for (let t = 0; t < X.activeCount; t++) {
     const p = activeCols[t]!;
-    columnKernel(X, colPtr[p]!, colPtr[p + 1]!, n, B, W, p * n, 1, 1, true, lr);
+    columnKernel(X, colPtr[p]!, colPtr[p + 1]!, n, B, W, p * n, 1, 1, true, Math.fround(lr));
   }
 }
 
@@ -253,7 +273,7 @@ function prepareColumnOffsets(X: SparseMatrix, n: number): void {
 
 /**
  * One row p of Xᵀ·B from column p's entries [q0, q1): either C[co+j] = put(alpha·S + beta·C) or,
- * when `sgd`, C[co+j] -= lr·fround(S). 12 column accumulators, as in sparseGemmNN.
+ * when `sgd`, C[co+j] ← C ⊖ (lr ⊗ fround(S)) in float32 (lr already rounded to float32). 12 column accumulators, as in sparseGemmNN.
  */
 function columnKernel(X: SparseMatrix, q0: number, q1: number, n: number, B: FloatArray, C: FloatArray, co: number,
   alpha: number, beta: number, sgd: boolean, lr: number): void {
@@ -273,12 +293,12 @@ function columnKernel(X: SparseMatrix, q0: number, q1: number, n: number, B: Flo
     }
     const o = co + j;
     if (sgd) {
-      C[o] = C[o]! - lr * Math.fround(s0); C[o + 1] = C[o + 1]! - lr * Math.fround(s1);
-      C[o + 2] = C[o + 2]! - lr * Math.fround(s2); C[o + 3] = C[o + 3]! - lr * Math.fround(s3);
-      C[o + 4] = C[o + 4]! - lr * Math.fround(s4); C[o + 5] = C[o + 5]! - lr * Math.fround(s5);
-      C[o + 6] = C[o + 6]! - lr * Math.fround(s6); C[o + 7] = C[o + 7]! - lr * Math.fround(s7);
-      C[o + 8] = C[o + 8]! - lr * Math.fround(s8); C[o + 9] = C[o + 9]! - lr * Math.fround(s9);
-      C[o + 10] = C[o + 10]! - lr * Math.fround(s10); C[o + 11] = C[o + 11]! - lr * Math.fround(s11);
+      C[o] = C[o]! - Math.fround(lr * Math.fround(s0)); C[o + 1] = C[o + 1]! - Math.fround(lr * Math.fround(s1));
+      C[o + 2] = C[o + 2]! - Math.fround(lr * Math.fround(s2)); C[o + 3] = C[o + 3]! - Math.fround(lr * Math.fround(s3));
+      C[o + 4] = C[o + 4]! - Math.fround(lr * Math.fround(s4)); C[o + 5] = C[o + 5]! - Math.fround(lr * Math.fround(s5));
+      C[o + 6] = C[o + 6]! - Math.fround(lr * Math.fround(s6)); C[o + 7] = C[o + 7]! - Math.fround(lr * Math.fround(s7));
+      C[o + 8] = C[o + 8]! - Math.fround(lr * Math.fround(s8)); C[o + 9] = C[o + 9]! - Math.fround(lr * Math.fround(s9));
+      C[o + 10] = C[o + 10]! - Math.fround(lr * Math.fround(s10)); C[o + 11] = C[o + 11]! - Math.fround(lr * Math.fround(s11));
     } else {
       put(C, o, s0, alpha, beta); put(C, o + 1, s1, alpha, beta); put(C, o + 2, s2, alpha, beta); put(C, o + 3, s3, alpha, beta);
       put(C, o + 4, s4, alpha, beta); put(C, o + 5, s5, alpha, beta); put(C, o + 6, s6, alpha, beta); put(C, o + 7, s7, alpha, beta);
@@ -294,8 +314,8 @@ function columnKernel(X: SparseMatrix, q0: number, q1: number, n: number, B: Flo
     }
     const o = co + j;
     if (sgd) {
-      C[o] = C[o]! - lr * Math.fround(s0); C[o + 1] = C[o + 1]! - lr * Math.fround(s1);
-      C[o + 2] = C[o + 2]! - lr * Math.fround(s2); C[o + 3] = C[o + 3]! - lr * Math.fround(s3);
+      C[o] = C[o]! - Math.fround(lr * Math.fround(s0)); C[o + 1] = C[o + 1]! - Math.fround(lr * Math.fround(s1));
+      C[o + 2] = C[o + 2]! - Math.fround(lr * Math.fround(s2)); C[o + 3] = C[o + 3]! - Math.fround(lr * Math.fround(s3));
     } else {
       put(C, o, s0, alpha, beta); put(C, o + 1, s1, alpha, beta); put(C, o + 2, s2, alpha, beta); put(C, o + 3, s3, alpha, beta);
     }
@@ -303,7 +323,7 @@ function columnKernel(X: SparseMatrix, q0: number, q1: number, n: number, B: Flo
   for (; j < n; j++) {
     let s = 0;
     for (let q = q0; q < q1; q++) s += vals[q]! * B[off[q]! + j]!;
-    if (sgd) C[co + j] = C[co + j]! - lr * Math.fround(s);
+    if (sgd) C[co + j] = C[co + j]! - Math.fround(lr * Math.fround(s));
     else put(C, co + j, s, alpha, beta);
   }
 }

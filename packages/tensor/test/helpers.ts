@@ -1,4 +1,4 @@
-import { Rng } from '@credo/tensor';
+import { kernelBackend, Rng, setKernelBackend, wasmSimdAvailable, type KernelBackend } from '@credo/tensor';
 
 /** A float32 matrix with entries in [-1, 1), and about `zeroFrac` of them exactly zero. */
 export function randomMatrix(rng: Rng, len: number, zeroFrac = 0): Float32Array {
@@ -9,11 +9,28 @@ export function randomMatrix(rng: Rng, len: number, zeroFrac = 0): Float32Array 
 
 export type Form = 'NN' | 'NT' | 'TN';
 
+/** Every backend that can run here: both where wasm SIMD exists (the tests run each contract). */
+export const BACKENDS: readonly KernelBackend[] = wasmSimdAvailable() ? ['wasm', 'js'] : ['js'];
+
+/** Runs `f` with the kernels switched to `backend`, restoring the previous one. */
+export function withBackend<T>(backend: KernelBackend, f: () => T): T {
+  const prev = kernelBackend();
+  setKernelBackend(backend);
+  try {
+    return f();
+  } finally {
+    setKernelBackend(prev);
+  }
+}
+
 /**
- * The arithmetic contract written naively: S = Σ_p a·b in float64 in increasing p, then
- * fround(alpha·S + beta·C) (C unread when beta = 0).
+ * The arithmetic contract written naively: S = Σ_p a·b in increasing p — accumulated in float64
+ * (js backend) or with every product and sum rounded to float32 (wasm backend) — then
+ * fround(alpha·S + beta·C) in float64 (C unread when beta = 0).
  */
-export function referenceGemm(form: Form, m: number, n: number, k: number, A: Float32Array, B: Float32Array, C: Float32Array, alpha: number, beta: number): Float32Array {
+export function referenceGemm(form: Form, m: number, n: number, k: number, A: Float32Array, B: Float32Array, C: Float32Array, alpha: number, beta: number,
+  backend: KernelBackend = 'js'): Float32Array {
+  const f32 = backend === 'wasm';
   const out = Float32Array.from(C);
   for (let i = 0; i < m; i++) {
     for (let j = 0; j < n; j++) {
@@ -21,7 +38,7 @@ export function referenceGemm(form: Form, m: number, n: number, k: number, A: Fl
       for (let p = 0; p < k; p++) {
         const a = form === 'TN' ? A[p * m + i]! : A[i * k + p]!;
         const b = form === 'NT' ? B[j * k + p]! : B[p * n + j]!;
-        s += a * b;
+        s = f32 ? Math.fround(s + Math.fround(a * b)) : s + a * b;
       }
       out[i * n + j] = beta === 0 ? alpha * s : alpha * s + beta * C[i * n + j]!;
     }

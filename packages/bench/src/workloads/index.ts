@@ -1,4 +1,11 @@
 import type { Workload } from '../workload.js';
+import { dendriticWorkload } from './dendritic.js';
+import { gemmWorkload } from './gemm.js';
+import { mlpAccuracyWorkload } from './mlp-accuracy.js';
+import { mlpTrainWorkload } from './mlp-train.js';
+import { rnnBpttWorkload } from './rnn-bptt.js';
+import { rnnRtrlWorkload } from './rnn-rtrl.js';
+import { rnnUoroWorkload } from './rnn-uoro.js';
 
 /** Every benchmark group, in the order `npm run bench` runs them. */
-export const WORKLOADS: readonly Workload[] = [];
+export const WORKLOADS: readonly Workload[] = [gemmWorkload, mlpTrainWorkload, mlpAccuracyWorkload, dendriticWorkload, rnnBpttWorkload, rnnRtrlWorkload, rnnUoroWorkload];

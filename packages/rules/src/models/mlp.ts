@@ -1,16 +1,20 @@
 import { CredoError, type ComponentInfo, type ParamSchema } from '@credo/core';
 import {
-  ACTIVATIONS, activate, angleDegrees, broadcastRows, colSums, gemmNN, gemmNT, gemmTN, meanSquaredError,
+  ACTIVATIONS, activate, allocFloats, angleDegrees, broadcastRows, colSums, gemmNN, gemmNT, gemmTN, meanSquaredError,
   mulActivationDerivative, Rng, SparseMatrix, sparseGemmNN, sparseGemmTN, sparseSgdTN, softmaxCrossEntropy, transpose,
   type Activation,
 } from '@credo/tensor';
 import type { Learner, LearnerOptions, LossKind } from '../learner.js';
 import type { ModelBuildArgs, ModelImpl } from '../model.js';
 import type { Optimizer } from '../optimizer.js';
-import type { MlpBackwardView, MlpRuleState } from '../rule.js';
+import type { MlpRuleState, MlpUpdateView } from '../rule.js';
+import { pinvTransposed } from '../rules/pbp.js';
 
-/** Forward weight initialisations of {@link mlpModel} (`{ name: 'mlp', init: 'xavier-uniform' }`). */
-export const MLP_INITS = ['uniform-fanin', 'normal-fanin', 'xavier-uniform'] as const;
+/**
+ * Forward weight initialisations of {@link mlpModel} (`{ name: 'mlp', init: 'xavier-uniform' }`);
+ * `uniform` with `initScale: 0.01` is Lillicrap et al.'s small uniform U[−0.01, 0.01].
+ */
+export const MLP_INITS = ['uniform-fanin', 'normal-fanin', 'xavier-uniform', 'uniform'] as const;
 export type MlpInit = (typeof MLP_INITS)[number];
 
 /** Parameters of the `mlp` model, validated by `resolveParams`. */
@@ -19,7 +23,11 @@ export const MLP_PARAMS: ParamSchema = {
   activation: { type: 'enum', values: ACTIVATIONS, default: 'tanh', description: 'hidden-unit nonlinearity; the output layer is linear' },
   init: {
     type: 'enum', values: MLP_INITS, default: 'uniform-fanin',
-    description: 'forward weights: U(±1/√fan_in), N(0, 1/fan_in) or U(±√(6/(fan_in+fan_out))); biases start at 0',
+    description: 'forward weights, each times initScale: U(±1/√fan_in), N(0, 1/fan_in), U(±√(6/(fan_in+fan_out))) or U(±1); biases start at 0',
+  },
+  initScale: {
+    type: 'number', min: 0, exclusiveMin: true, default: 1,
+    description: 'multiplies the init bound (std for normal-fanin); init uniform with initScale 0.01 is Lillicrap\'s U[−0.01, 0.01]',
   },
 };
 
@@ -36,6 +44,9 @@ export const MLP_INFO: ComponentInfo = {
 const SPARSE_MAX_DENSITY = 0.5;
 // predict() works in chunks so that evaluating 10,000 rows does not allocate 10,000-row buffers.
 const PREDICT_CHUNK = 256;
+// The pseudobackprop angle needs an SVD of W_{l+1} at every logged step; above this smaller side
+// (e.g. 1000×1000 hidden layers) it costs seconds in plain JS, and is not reported.
+const PBP_DIAGNOSTIC_MAX_RANK = 256;
 
 /**
  * The `mlp` model: layer l computes a_l = h_{l−1}·W_lᵀ + b_l with W_l shaped (out, in), hidden
@@ -63,41 +74,47 @@ export const mlpModel: ModelImpl = {
     const hidden = args.params.hidden as readonly number[];
     const sizes = [args.shape.inputs, ...hidden, args.shape.outputs];
     const weightRng = Rng.derive(args.seed, 'model/mlp/weights');
-    const W = initWeights(sizes, args.params.init as MlpInit, weightRng);
+    const W = initWeights(sizes, args.params.init as MlpInit, (args.params.initScale as number | undefined) ?? 1, weightRng);
     const rule = ruleHook.init({ sizes, params: args.rule.params, rng: Rng.derive(args.seed, 'rule/feedback') });
     return new MlpLearner({
-      sizes, W, rule, ruleName: args.rule.name, isBackprop: ruleHook.isBackprop === true,
+      sizes, W, rule, ruleName: args.rule.name, isBackprop: ruleHook.isBackprop === true, isPseudoBackprop: ruleHook.isPseudoBackprop === true,
       activation: args.params.activation as Activation, loss: args.shape.loss, optimizer: args.optimizer,
       sparseInput: args.options.sparseInput ?? 'auto',
     });
   },
 };
 
-/** Forward weights, index l = 1 … L (index 0 unused): W1 transposed to (in, out), the rest (out, in). */
-function initWeights(sizes: readonly number[], init: MlpInit, rng: Rng): Float32Array[] {
+/**
+ * Forward weights, index l = 1 … L (index 0 unused): W1 transposed to (in, out), the rest (out, in),
+ * in wasm memory where available (the kernels then use them in place).
+ */
+function initWeights(sizes: readonly number[], init: MlpInit, gain: number, rng: Rng): Float32Array[] {
   const W: Float32Array[] = [new Float32Array(0)];
   for (let l = 1; l < sizes.length; l++) {
     const fanIn = sizes[l - 1]!, fanOut = sizes[l]!;
-    const w = new Float32Array(fanOut * fanIn);
+    const w = l === 1 ? new Float32Array(fanOut * fanIn) : allocFloats(fanOut * fanIn);
     switch (init) {
       case 'uniform-fanin': {
-        const b = 1 / Math.sqrt(fanIn);
+        const b = gain / Math.sqrt(fanIn);
         rng.fillUniform(w, -b, b);
         break;
       }
       case 'normal-fanin':
-        rng.fillNormal(w, 0, 1 / Math.sqrt(fanIn));
+        rng.fillNormal(w, 0, gain / Math.sqrt(fanIn));
         break;
       case 'xavier-uniform': {
-        const b = Math.sqrt(6 / (fanIn + fanOut));
+        const b = gain * Math.sqrt(6 / (fanIn + fanOut));
         rng.fillUniform(w, -b, b);
         break;
       }
+      case 'uniform':
+        rng.fillUniform(w, -gain, gain);
+        break;
       default:
         throw new CredoError('BAD_PARAM', 'unknown init', { field: 'model.init', value: init, allowed: MLP_INITS.join(', ') });
     }
     if (l === 1) {
-      const wt = new Float32Array(w.length);
+      const wt = allocFloats(w.length);
       transpose(w, fanOut, fanIn, wt);
       W.push(wt);
     } else {
@@ -113,6 +130,7 @@ interface MlpParts {
   rule: MlpRuleState;
   ruleName: string;
   isBackprop: boolean;
+  isPseudoBackprop: boolean;
   activation: Activation;
   loss: LossKind;
   optimizer: Optimizer;
@@ -127,6 +145,7 @@ class MlpLearner implements Learner {
   private readonly rule: MlpRuleState;
   private readonly ruleName: string;
   private readonly isBackprop: boolean;
+  private readonly isPseudoBackprop: boolean;
   private readonly opt: Optimizer;
   private readonly sparseMode: MlpParts['sparseInput'];
   /** Index l = 1 … L; W[1] is W1t (in, out). */
@@ -134,19 +153,22 @@ class MlpLearner implements Learner {
   private readonly b: Float32Array[];
   private readonly wSlot: number[] = [-1];
   private readonly bSlot: number[] = [-1];
+  /** trains[l]: whether the rule updates layer l; lowest: the lowest such layer (L + 1 if none). */
+  private readonly trains: boolean[] = [false];
+  private readonly lowest: number;
   /** Gradient buffers: gW[l] for l ≥ 2 (always), gW1t (lazily: only plain-SGD-on-sparse-input avoids it), gb[l]. */
   private readonly gW: Float32Array[] = [new Float32Array(0)];
   private gW1t: Float32Array | undefined;
   private readonly gb: Float32Array[] = [new Float32Array(0)];
   private readonly sparse: SparseMatrix;
-  private readonly view: MlpBackwardView;
+  private readonly view: MlpUpdateView;
   /** Rows the per-batch buffers hold. */
   private cap = 0;
   /** H[l]: pre-activations, then activations of layer l (H[L] = outputs); D[l]: δ_l (D[L] = e). */
   private H: Float32Array[] = [];
   private D: Float32Array[] = [];
-  /** Backprop's δ for the diagnostics, allocated on first use. */
-  private Dbp: Float32Array[] | undefined;
+  /** Diagnostics scratch (reference δ's, pre-derivative signals), allocated on first use. */
+  private diag: { ref: Float32Array[]; a: Float32Array; b: Float32Array } | undefined;
   /** The input and path of the last forward pass. */
   private x: Float32Array = new Float32Array(0);
   private usedSparse = false;
@@ -159,18 +181,24 @@ class MlpLearner implements Learner {
     this.rule = p.rule;
     this.ruleName = p.ruleName;
     this.isBackprop = p.isBackprop;
+    this.isPseudoBackprop = p.isPseudoBackprop;
     this.opt = p.optimizer;
     this.sparseMode = p.sparseInput;
     this.W = p.W;
     this.b = [new Float32Array(0)];
+    let lowest = this.L + 1;
     for (let l = 1; l <= this.L; l++) {
       const n = this.sizes[l]!;
-      this.b.push(new Float32Array(n));
-      this.gb.push(new Float32Array(n));
-      this.gW.push(l === 1 ? new Float32Array(0) : new Float32Array(n * this.sizes[l - 1]!));
+      this.b.push(allocFloats(n));
+      this.gb.push(allocFloats(n));
+      this.gW.push(l === 1 ? new Float32Array(0) : allocFloats(n * this.sizes[l - 1]!));
       this.wSlot.push(this.opt.add(this.W[l]!));
       this.bSlot.push(this.opt.add(this.b[l]!));
+      const trains = p.rule.updatesLayer?.(l) ?? true;
+      this.trains.push(trains);
+      if (trains && l < lowest) lowest = l;
     }
+    this.lowest = lowest;
     for (const name of Object.keys(p.rule.tensors)) {
       if (/^(W1t|[Wb]\d+)$/.test(name)) throw new CredoError('INTERNAL', `rule ${p.ruleName} names a tensor ${name}, which is a forward parameter's name`);
     }
@@ -186,6 +214,10 @@ class MlpLearner implements Learner {
         if (!(l >= 1 && l <= this.L)) throw new CredoError('INTERNAL', `mlp: no layer ${l}`);
         return this.D[l]!;
       },
+      weightStorage: (l: number): Float32Array => {
+        if (!(l >= 1 && l <= this.L)) throw new CredoError('INTERNAL', `mlp: no layer ${l}`);
+        return this.W[l]!;
+      },
     };
   }
 
@@ -193,7 +225,7 @@ class MlpLearner implements Learner {
     this.checkBatch(x, rows, target);
     this.forward(x, rows);
     const loss = this.lossAndError(target, rows);
-    this.backward(rows);
+    this.backward(rows, Math.max(1, this.lowest));
     this.update(rows);
     return loss;
   }
@@ -211,24 +243,94 @@ class MlpLearner implements Learner {
     return out;
   }
 
+  /**
+   * Metrics on a minibatch, parameters unchanged (see {@link Learner.diagnostics}):
+   * `norm/W<l>` for every layer; for rules with a feedback matrix B_l in place of W_l,
+   * `wb_dist/W<l>` = ‖W_l − B_l‖/‖W_l‖ and `wb_angle/W<l>`; for every hidden layer l the rule
+   * trains, `angle/<rule>_bp/h<l>` (δ_l vs backprop's δ_l, both recursive from the same output
+   * error), `angle/<rule>_pbp/h<l>` (vs pseudobackprop's, δ_l = (W_{l+1}⁺ δ_{l+1}) ⊙ f′) and
+   * `ewbe_pos/<rule>/h<l>`, the fraction of rows whose signal δ_{l+1}·B_{l+1} (before f′) has a
+   * positive dot product with δ_{l+1}·W_{l+1}: Lillicrap's eᵀWBe > 0, per sample.
+   */
   diagnostics(x: Float32Array, target: Int32Array | Float32Array, rows: number): Record<string, number> {
     this.checkBatch(x, rows, target);
-    if (this.isBackprop) return {};
+    const out: Record<string, number> = {};
+    const { sizes, L } = this;
     this.forward(x, rows);
     this.lossAndError(target, rows);
-    this.backward(rows);
-    if (this.Dbp === undefined) this.Dbp = this.sizes.map((n, l) => (l === 0 || l === this.L ? new Float32Array(0) : new Float32Array(this.cap * n)));
-    const Dbp = this.Dbp;
-    const out: Record<string, number> = {};
-    for (let l = this.L - 1; l >= 1; l--) {
-      const above = l + 1 === this.L ? this.D[this.L]! : Dbp[l + 1]!;
-      const n = this.sizes[l]!;
-      gemmNN(rows, n, this.sizes[l + 1]!, above, this.W[l + 1]!, Dbp[l]!);
-      mulActivationDerivative(this.act, this.H[l]!, Dbp[l]!, rows * n);
-      const angle = angleDegrees(this.D[l]!, Dbp[l]!, rows * n);
-      if (!Number.isNaN(angle)) out[`angle/${this.ruleName}_bp/h${l}`] = angle;
+    // Teaching signals first: rules that rebuild B from W (sign symmetry) do it here.
+    this.backward(rows, 1);
+    for (let l = 1; l <= L; l++) out[`norm/W${l}`] = Math.sqrt(sumSquares(this.W[l]!));
+    for (let l = 2; l <= L; l++) {
+      const B = this.rule.feedback?.(l);
+      if (B === undefined) continue;
+      const w = this.W[l]!;
+      let dd = 0;
+      for (let i = 0; i < w.length; i++) dd += (w[i]! - B[i]!) ** 2;
+      const ww = sumSquares(w);
+      if (ww > 0) out[`wb_dist/W${l}`] = Math.sqrt(dd / ww);
+      const angle = angleDegrees(w, B, w.length);
+      if (!Number.isNaN(angle)) out[`wb_angle/W${l}`] = angle;
+    }
+    const d = (this.diag ??= {
+      ref: sizes.map((n, l) => (l === 0 || l === L ? new Float32Array(0) : allocFloats(this.cap * n))),
+      a: allocFloats(this.cap * Math.max(...sizes.slice(1, L))),
+      b: allocFloats(this.cap * Math.max(...sizes.slice(1, L))),
+    });
+    const name = this.ruleName;
+    if (!this.isBackprop) {
+      // Backprop's δ from the same output error, layer by layer through the true W.
+      this.referenceDeltas(rows, (l, above, dst) => gemmNN(rows, sizes[l]!, sizes[l + 1]!, above, this.W[l + 1]!, dst), (l, ref) => {
+        if (!this.trains[l]) return;
+        const angle = angleDegrees(this.D[l]!, ref, rows * sizes[l]!);
+        if (!Number.isNaN(angle)) out[`angle/${name}_bp/h${l}`] = angle;
+      });
+      // eᵀWBe > 0 per row: the rule's pre-derivative signal against backprop's from the rule's δ_{l+1}.
+      for (let l = L - 1; l >= 1; l--) {
+        if (!this.trains[l]) continue;
+        const n = sizes[l]!, nUp = sizes[l + 1]!;
+        this.rule.hiddenSignal(l, this.view, rows, d.a);
+        gemmNN(rows, n, nUp, this.D[l + 1]!, this.W[l + 1]!, d.b);
+        let pos = 0, any = false;
+        for (let r = 0; r < rows; r++) {
+          let s = 0;
+          for (let j = r * n, e = j + n; j < e; j++) s += d.a[j]! * d.b[j]!;
+          if (s > 0) pos++;
+          if (s !== 0) any = true;
+        }
+        if (any) out[`ewbe_pos/${name}/h${l}`] = pos / rows;
+      }
+    }
+    if (!this.isPseudoBackprop) {
+      let ok = true;
+      this.referenceDeltas(rows, (l, above, dst) => {
+        const W = this.W[l + 1]!, nUp = sizes[l + 1]!, n = sizes[l]!;
+        if (!ok || Math.min(n, nUp) > PBP_DIAGNOSTIC_MAX_RANK) {
+          ok = false;
+          return;
+        }
+        gemmNN(rows, n, nUp, above, pinvTransposed(W, nUp, n, 0), dst);
+      }, (l, ref) => {
+        if (!ok || !this.trains[l]) return;
+        const angle = angleDegrees(this.D[l]!, ref, rows * sizes[l]!);
+        if (!Number.isNaN(angle)) out[`angle/${name}_pbp/h${l}`] = angle;
+      });
     }
     return out;
+  }
+
+  /**
+   * A reference rule's δ for every hidden layer, from the same output error e: δ_l =
+   * send(l, δ_{l+1}) ⊙ f′(a_l), top down, each passed to `seen` (into the diagnostics scratch).
+   */
+  private referenceDeltas(rows: number, send: (l: number, above: Float32Array, dst: Float32Array) => void, seen: (l: number, ref: Float32Array) => void): void {
+    const ref = this.diag!.ref;
+    for (let l = this.L - 1; l >= 1; l--) {
+      const above = l + 1 === this.L ? this.D[this.L]! : ref[l + 1]!;
+      send(l, above, ref[l]!);
+      mulActivationDerivative(this.act, this.H[l]!, ref[l]!, rows * this.sizes[l]!);
+      seen(l, ref[l]!);
+    }
   }
 
   parameters(): Record<string, Float32Array> {
@@ -244,10 +346,17 @@ class MlpLearner implements Learner {
     this.checkBatch(x, rows, target);
     this.forward(x, rows);
     this.lossAndError(target, rows);
-    this.backward(rows);
+    this.backward(rows, 1);
     const out: Record<string, Float32Array> = {};
     for (let l = 1; l <= this.L; l++) {
-      out[l === 1 ? 'W1t' : `W${l}`] = Float32Array.from(this.weightGradient(l, rows));
+      const wName = l === 1 ? 'W1t' : `W${l}`;
+      if (!this.trains[l]) {
+        // A layer the rule does not train has no update direction.
+        out[wName] = new Float32Array(this.W[l]!.length);
+        out[`b${l}`] = new Float32Array(this.sizes[l]!);
+        continue;
+      }
+      out[wName] = Float32Array.from(this.weightGradient(l, rows));
       colSums(this.D[l]!, rows, this.sizes[l]!, this.gb[l]!);
       out[`b${l}`] = Float32Array.from(this.gb[l]!);
     }
@@ -275,9 +384,9 @@ class MlpLearner implements Learner {
   private ensureRows(rows: number): void {
     if (rows <= this.cap) return;
     this.cap = rows;
-    this.H = this.sizes.map((n, l) => new Float32Array(l === 0 ? 0 : rows * n));
-    this.D = this.sizes.map((n, l) => new Float32Array(l === 0 ? 0 : rows * n));
-    this.Dbp = undefined;
+    this.H = this.sizes.map((n, l) => (l === 0 ? new Float32Array(0) : allocFloats(rows * n)));
+    this.D = this.sizes.map((n, l) => (l === 0 ? new Float32Array(0) : allocFloats(rows * n)));
+    this.diag = undefined;
     this.sparse.reserve(rows);
   }
 
@@ -306,9 +415,9 @@ class MlpLearner implements Learner {
       : meanSquaredError(out, target as Float32Array, rows, n, e);
   }
 
-  /** Teaching signals of every hidden layer, from the top down, all from the pre-update weights. */
-  private backward(rows: number): void {
-    for (let l = this.L - 1; l >= 1; l--) {
+  /** Teaching signals of hidden layers L−1 … `down`, from the top down, all from the pre-update weights. */
+  private backward(rows: number, down: number): void {
+    for (let l = this.L - 1; l >= down; l--) {
       const n = this.sizes[l]!;
       this.rule.hiddenSignal(l, this.view, rows, this.D[l]!);
       mulActivationDerivative(this.act, this.H[l]!, this.D[l]!, rows * n);
@@ -323,7 +432,7 @@ class MlpLearner implements Learner {
       gemmTN(sizes[l]!, sizes[l - 1]!, rows, this.D[l]!, this.H[l - 1]!, g);
       return g;
     }
-    const g = (this.gW1t ??= new Float32Array(sizes[0]! * sizes[1]!));
+    const g = (this.gW1t ??= allocFloats(sizes[0]! * sizes[1]!));
     if (this.usedSparse) sparseGemmTN(this.sparse, sizes[1]!, this.D[1]!, g);
     else gemmTN(sizes[0]!, sizes[1]!, rows, this.x, this.D[1]!, g);
     return g;
@@ -331,7 +440,9 @@ class MlpLearner implements Learner {
 
   private update(rows: number): void {
     const { opt, sizes } = this;
+    this.rule.beforeUpdate?.(this.view, rows);
     for (let l = this.L; l >= 1; l--) {
+      if (!this.trains[l]) continue;
       colSums(this.D[l]!, rows, sizes[l]!, this.gb[l]!);
       opt.step(this.bSlot[l]!, this.gb[l]!);
       const rate = opt.plainRate;
@@ -342,5 +453,12 @@ class MlpLearner implements Learner {
         opt.step(this.wSlot[l]!, this.weightGradient(l, rows));
       }
     }
+    this.rule.afterUpdate?.(this.view, rows);
   }
+}
+
+function sumSquares(a: Float32Array): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i]! * a[i]!;
+  return s;
 }

@@ -8,15 +8,19 @@ export const SGD_INFO: ComponentInfo = {
   description: 'stochastic gradient descent with optional heavy-ball momentum and L2 weight decay',
   params: {
     lr: { type: 'number', min: 0, exclusiveMin: true, default: 0.1, description: 'learning rate' },
-    // The schema language has no exclusive maximum; create() rejects momentum = 1.
-    momentum: { type: 'number', min: 0, max: 1, default: 0, description: 'momentum coefficient μ, 0 ≤ μ < 1' },
+    momentum: { type: 'number', min: 0, max: 1, exclusiveMax: true, default: 0, description: 'momentum coefficient μ, 0 ≤ μ < 1' },
     weightDecay: { type: 'number', min: 0, default: 0, description: 'L2 coefficient λ added to the gradient as λ·W' },
   },
 };
 
 /**
- * SGD as in torch.optim.SGD (dampening 0, no Nesterov): g′ = g + λ·p; v ← μ·v + g′; p ← p − lr·v.
- * With μ = λ = 0 the update is exactly p ← fround(p − lr·g), with no state.
+ * SGD as in torch.optim.SGD (dampening 0): g′ = g + λ·p; v ← μ·v + g′; p ← p − lr·v (Nesterov:
+ * p ← p − lr·(g′ + μ·v)).
+ *
+ * With μ = λ = 0 the step has no state and is done in float32 arithmetic with lr rounded to
+ * float32, p ← p ⊖ (fround(lr) ⊗ g) — what torch does to a float32 tensor — which is also exactly
+ * what the fused sparse update of the first layer computes (`plainRate`), on either kernel backend.
+ * Steps with momentum or decay are evaluated in float64 per element and rounded once.
  *
  * @example
  * ```ts
@@ -28,14 +32,23 @@ export const SGD_INFO: ComponentInfo = {
 export const sgdOptimizer: OptimizerImpl = {
   create(params: Params): Optimizer {
     const lr = params.lr as number, momentum = params.momentum as number, weightDecay = params.weightDecay as number;
-    if (!(momentum < 1)) {
+    if (!(momentum >= 0 && momentum < 1)) {
       throw new CredoError('BAD_PARAM', 'invalid value', { field: 'optimizer.momentum', value: momentum, allowed: 'number ≥ 0 and < 1' });
     }
-    return new Sgd(lr, momentum, weightDecay);
+    return new Sgd(lr, momentum, weightDecay, params.nesterov === true);
   },
 };
 
-class Sgd implements Optimizer {
+/**
+ * The SGD family's update (`sgd` and `momentum` both create one).
+ *
+ * @example
+ * ```ts
+ * const opt = new Sgd(0.01, 0.9, 0, true); // lr, μ, λ, Nesterov
+ * opt.step(opt.add(W), dW);
+ * ```
+ */
+export class Sgd implements Optimizer {
   readonly plainRate: number | undefined;
   private readonly params: Float32Array[] = [];
   private readonly velocity: (Float32Array | undefined)[] = [];
@@ -44,6 +57,7 @@ class Sgd implements Optimizer {
     private readonly lr: number,
     private readonly momentum: number,
     private readonly weightDecay: number,
+    private readonly nesterov = false,
   ) {
     this.plainRate = momentum === 0 && weightDecay === 0 ? lr : undefined;
   }
@@ -64,8 +78,22 @@ class Sgd implements Optimizer {
     const v = this.velocity[slot];
     const n = p.length;
     if (v === undefined) {
-      if (wd === 0) for (let i = 0; i < n; i++) p[i] = p[i]! - lr * grad[i]!;
-      else for (let i = 0; i < n; i++) p[i] = p[i]! - lr * (grad[i]! + wd * p[i]!);
+      if (wd === 0) {
+        // float32 arithmetic: the product is rounded to float32, and the float64 difference of two
+        // float32 values rounds to the same float32 as a float32 subtraction would.
+        const r = Math.fround(lr);
+        for (let i = 0; i < n; i++) p[i] = p[i]! - Math.fround(r * grad[i]!);
+      } else {
+        for (let i = 0; i < n; i++) p[i] = p[i]! - lr * (grad[i]! + wd * p[i]!);
+      }
+      return;
+    }
+    if (this.nesterov) {
+      for (let i = 0; i < n; i++) {
+        const g = grad[i]! + wd * p[i]!;
+        v[i] = mu * v[i]! + g;
+        p[i] = p[i]! - lr * (g + mu * v[i]!);
+      }
       return;
     }
     for (let i = 0; i < n; i++) {

@@ -37,6 +37,7 @@ export const faRule: RuleImpl = {
         hiddenSignal(l, net, rows, out) {
           gemmNN(rows, sizes[l]!, sizes[l + 1]!, net.delta(l + 1), B[l + 1]!, out);
         },
+        feedback: (l) => B[l],
       };
     },
   },

@@ -1,0 +1,97 @@
+import { allocFloats } from '@credo/tensor';
+import type { Optimizer } from './optimizer.js';
+import type { RecurrentCell } from './recurrent-cell.js';
+
+/**
+ * Where a temporal rule puts its gradient: it adds into {@link ParamUpdater.gTheta} (and the
+ * {@link Unroll} adds the readout's immediate gradient into {@link ParamUpdater.gReadout}), then
+ * calls {@link ParamUpdater.commit} whenever its schedule says so: every step for the online rules,
+ * at the end of a window for bptt/tbptt.
+ *
+ * Two modes. `apply` steps the optimizer (one slot per θ block and per readout tensor, so a rule
+ * that trains only some blocks — `rtrl` with `influence: W` — leaves the others untouched, even
+ * under weight decay). `accumulate` never touches the parameters: commits are summed into
+ * {@link ParamUpdater.totalTheta}, which is how gradient probes read a rule's estimate with the
+ * parameters frozen.
+ *
+ * @example
+ * ```ts
+ * const upd = new ParamUpdater(cell, optimizer);  // or new ParamUpdater(cell) to accumulate
+ * upd.gTheta[i] += g;                               // the rule's estimate
+ * upd.commit();                                     // θ and readout stepped, buffers zeroed
+ * ```
+ */
+export class ParamUpdater {
+  readonly cell: RecurrentCell;
+  /** Pending gradient of θ (length P). */
+  readonly gTheta: Float32Array;
+  /** Pending gradient of each readout tensor. */
+  readonly gReadout: Readonly<Record<string, Float32Array>>;
+  /** Accumulate mode: the sum of every committed θ gradient. */
+  readonly totalTheta: Float32Array;
+  /**
+   * In apply mode with plain SGD (no state, p ← p − rate·g), the rate: a rule may then fuse its
+   * θ update into its own pass and commit with `thetaApplied`. Undefined otherwise.
+   */
+  readonly fusedRate: number | undefined;
+  private readonly opt: Optimizer | undefined;
+  private readonly thetaSlots: number[] = [];
+  private readonly thetaGrads: Float32Array[] = [];
+  private readonly readoutSlots: number[] = [];
+  private readonly readoutGrads: Float32Array[] = [];
+  private readonly readoutKeys: string[];
+
+  constructor(cell: RecurrentCell, optimizer?: Optimizer) {
+    this.cell = cell;
+    this.opt = optimizer;
+    this.gTheta = allocFloats(cell.theta.length);
+    this.totalTheta = new Float32Array(optimizer === undefined ? cell.theta.length : 0);
+    this.readoutKeys = Object.keys(cell.readout);
+    const gr: Record<string, Float32Array> = {};
+    for (const k of this.readoutKeys) gr[k] = allocFloats(cell.readout[k]!.length);
+    this.gReadout = gr;
+    if (optimizer !== undefined) {
+      for (const b of cell.blocks) {
+        const size = b.rows * b.cols;
+        this.thetaSlots.push(optimizer.add(cell.theta.subarray(b.offset, b.offset + size)));
+        this.thetaGrads.push(this.gTheta.subarray(b.offset, b.offset + size));
+      }
+      for (const k of this.readoutKeys) {
+        this.readoutSlots.push(optimizer.add(cell.readout[k]!));
+        this.readoutGrads.push(gr[k]!);
+      }
+    }
+    this.fusedRate = optimizer?.plainRate;
+  }
+
+  /** True when commits change the parameters (training), false when they are only summed (probes). */
+  get applies(): boolean {
+    return this.opt !== undefined;
+  }
+
+  /**
+   * Applies (or, in accumulate mode, sums) the pending gradients and zeroes them. `blocks` selects
+   * the θ blocks by index (default: all); `thetaApplied` says the rule already updated θ itself
+   * through {@link ParamUpdater.fusedRate}, so only the readout is stepped.
+   */
+  commit(blocks?: readonly number[], thetaApplied = false): void {
+    const opt = this.opt;
+    if (opt === undefined) {
+      const tot = this.totalTheta, g = this.gTheta;
+      for (let i = 0; i < g.length; i++) tot[i] = tot[i]! + g[i]!;
+      g.fill(0);
+      for (const k of this.readoutKeys) this.gReadout[k]!.fill(0);
+      return;
+    }
+    if (!thetaApplied) {
+      const n = this.thetaSlots.length;
+      if (blocks === undefined) for (let i = 0; i < n; i++) opt.step(this.thetaSlots[i]!, this.thetaGrads[i]!);
+      else for (const i of blocks) opt.step(this.thetaSlots[i]!, this.thetaGrads[i]!);
+      this.gTheta.fill(0);
+    }
+    for (let i = 0; i < this.readoutSlots.length; i++) {
+      opt.step(this.readoutSlots[i]!, this.readoutGrads[i]!);
+      this.readoutGrads[i]!.fill(0);
+    }
+  }
+}

@@ -1,0 +1,112 @@
+import { CredoError, type ComponentInfo } from '@credo/core';
+import { allocFloats, gemmNN } from '@credo/tensor';
+import { mm } from '../small-products.js';
+import type { ParamUpdater } from '../param-updater.js';
+import type { ParamBlock, RecurrentCell } from '../recurrent-cell.js';
+import type { SequenceRuleContext, SequenceRuleState, TemporalRuleImpl } from '../sequence-rule.js';
+import type { Unroll } from '../unroll.js';
+
+/** Registry entry of the `rtrl` rule. */
+export const RTRL_INFO: ComponentInfo = {
+  kind: 'rule',
+  name: 'rtrl',
+  description: 'real-time recurrent learning: the exact influence matrix M = ∂s_t/∂θ carried forward, M ← J_t·M + ∂s_t/∂θ|immediate, gradient q_tᵀ·M every step; O(n²P) time, O(nP) memory',
+  params: {
+    influence: {
+      type: 'enum', values: ['all', 'W'], default: 'all',
+      description: 'which recurrent parameters get an influence matrix and are trained: all of θ, or only the recurrent weights W (perf-baseline §4.3(b); U and b then stay fixed)',
+    },
+  },
+  reference: 'papers.md §5.1 (Williams & Zipser 1989); perf-baseline.md §4.3(b)',
+  models: ['rnn', 'influence-chain'],
+};
+
+/**
+ * Exact RTRL. Each sequence keeps M ∈ ℝ^{n×C} (C = the tracked parameters), updated every step as
+ * M ← J_t·M + ∂s_t/∂θ (J_t·M is one real GEMM: 2N⁴ FLOP for the rnn with influence W), and
+ * the parameters move by q_tᵀ·M each step, where q_t = ∂ℓ_t/∂s_t. With the parameters frozen the
+ * sum of these per-step gradients over a sequence equals BPTT's gradient of the summed loss
+ * (tested); when they move, M mixes Jacobians of past parameters, which is standard online RTRL.
+ *
+ * @example
+ * ```ts
+ * createSequenceLearner({ model: { name: 'rnn', hidden: 16 }, rule: { name: 'rtrl', influence: 'W' }, optimizer: { name: 'sgd', lr: 0.01 } }, shape, seed, 1);
+ * ```
+ */
+export const rtrlRule: TemporalRuleImpl = {
+  sequence: {
+    init: (ctx) => new RtrlState(ctx),
+  },
+};
+
+class RtrlState implements SequenceRuleState {
+  private readonly cell: RecurrentCell;
+  private readonly rows: number;
+  private readonly updater: ParamUpdater;
+  /** Tracked blocks: a prefix of θ, so the influence matrix's columns are θ's first C entries. */
+  private readonly tracked: readonly ParamBlock[];
+  readonly trainedBlocks: readonly number[];
+  private readonly C: number;
+  private readonly M: Float32Array[] = [];
+  private scratch: Float32Array;
+  private readonly J: Float32Array;
+  private readonly gView: Float32Array;
+
+  constructor(ctx: SequenceRuleContext) {
+    const cell = ctx.cell;
+    this.cell = cell;
+    this.rows = ctx.rows;
+    this.updater = ctx.updater;
+    if (ctx.params.influence === 'W') {
+      const first = cell.blocks[0];
+      if (first?.name !== 'W' && first?.name !== 'Wt') {
+        throw new CredoError('BAD_PARAM', `model ${cell.model} has no recurrent weight block W`, { field: 'rule.influence', value: 'W', allowed: 'all' });
+      }
+      this.tracked = [first];
+    } else {
+      this.tracked = cell.blocks;
+    }
+    this.trainedBlocks = this.tracked.map((_, i) => i);
+    const last = this.tracked[this.tracked.length - 1]!;
+    this.C = last.offset + last.rows * last.cols;
+    for (let r = 0; r < this.rows; r++) this.M.push(allocFloats(cell.n * this.C));
+    this.scratch = allocFloats(cell.n * this.C);
+    this.J = allocFloats(cell.n * cell.n);
+    this.gView = ctx.updater.gTheta.subarray(0, this.C);
+  }
+
+  reset(): void {
+    for (const m of this.M) m.fill(0);
+  }
+
+  step(u: Unroll, x: Float32Array, target: Float32Array, mask: Float32Array | undefined): number {
+    u.advance(x);
+    const loss = u.loss(target, mask);
+    u.backOutput(this.updater.gReadout);
+    const { cell, C } = this;
+    const n = cell.n, I = cell.inputs, A = cell.auxSize;
+    const single = this.rows === 1;
+    for (let r = 0; r < this.rows; r++) {
+      const sPrev = single ? u.sPrev : u.sPrev.subarray(r * n, (r + 1) * n);
+      const xr = single ? u.x : u.x.subarray(r * I, (r + 1) * I);
+      const aux = single ? u.aux : u.aux.subarray(r * A, (r + 1) * A);
+      const M = this.M[r]!, out = this.scratch;
+      // J_t·M as one GEMM (2n²C FLOP, the N⁴ of RTRL), then the immediate influence.
+      cell.jacobianDense(sPrev, xr, aux, this.J);
+      gemmNN(n, C, n, this.J, M, out);
+      for (const b of this.tracked) cell.addImmediate(sPrev, xr, aux, out, C, b, b.offset);
+      this.M[r] = out;
+      this.scratch = M;
+      // g[0..C) += q_rᵀ·M_r  (q already carries the 1/rows of the batch mean)
+      mm('NN', 1, C, n, single ? u.q : u.q.subarray(r * n, (r + 1) * n), out, this.gView, 1, 1);
+    }
+    this.updater.commit(this.trainedBlocks);
+    return loss;
+  }
+
+  endSegment(): void {}
+
+  memoryFloats(): number {
+    return (this.rows + 1) * this.cell.n * this.C;
+  }
+}

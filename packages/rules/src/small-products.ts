@@ -1,0 +1,42 @@
+import { gemmNN, gemmNT, gemmTN } from '@credo/tensor';
+
+/**
+ * Products below this many multiply-adds run as plain loops: a call into the wasm kernels costs
+ * about 0.15–0.3 µs, more than such a product itself, and an online step of a small rnn makes
+ * several of them (the RTRL benchmark at N = 16 spent half its time on call overhead).
+ */
+export const SMALL_PRODUCT = 256;
+
+/**
+ * C(m×n) = alpha·op(A)·op(B) + beta·C like the tensor kernels (`form` as gemmNN / gemmNT / gemmTN),
+ * but computed in place with float64 sums when m·n·k ≤ {@link SMALL_PRODUCT}. Deterministic: the
+ * path depends only on the shape.
+ *
+ * @example
+ * ```ts
+ * mm('NN', 1, N, I, x, Ut, pre, 1, 1);   // pre += x·Ut for one sequence
+ * ```
+ */
+export function mm(form: 'NN' | 'NT' | 'TN', m: number, n: number, k: number, A: Float32Array, B: Float32Array, C: Float32Array, alpha = 1, beta = 0): void {
+  if (m * n * k > SMALL_PRODUCT) {
+    if (form === 'NN') gemmNN(m, n, k, A, B, C, alpha, beta);
+    else if (form === 'NT') gemmNT(m, n, k, A, B, C, alpha, beta);
+    else gemmTN(m, n, k, A, B, C, alpha, beta);
+    return;
+  }
+  // One loop per form, with offsets stepped rather than recomputed: these run on every online step.
+  for (let i = 0; i < m; i++) {
+    for (let j = 0; j < n; j++) {
+      let s = 0;
+      if (form === 'NN') {
+        for (let p = 0, a = i * k, b = j; p < k; p++, a++, b += n) s += A[a]! * B[b]!;
+      } else if (form === 'NT') {
+        for (let p = 0, a = i * k, b = j * k; p < k; p++, a++, b++) s += A[a]! * B[b]!;
+      } else {
+        for (let p = 0, a = i, b = j; p < k; p++, a += m, b += n) s += A[a]! * B[b]!;
+      }
+      const o = i * n + j;
+      C[o] = beta === 0 ? alpha * s : alpha * s + beta * C[o]!;
+    }
+  }
+}

@@ -1,0 +1,70 @@
+import { describe, expect, it } from 'vitest';
+import { createSequenceLearner, type SequenceLearner } from '@credo/rules';
+import { randomBatch, relErr } from './temporal-reference.js';
+
+/**
+ * The uoro rule has a GEMM-only kernel for the rnn trained on one sequence with plain SGD
+ * (rules/uoro-rnn.ts). Weight decay 1e-30 changes nothing numerically but makes the optimizer
+ * non-plain, which selects the generic path: the two must follow the same trajectory (the same
+ * random signs, the same arithmetic up to float32 rounding). The learning rate is small enough
+ * that training is not chaotic: at lr 0.02 on random targets rounding differences grow ×10 every
+ * ~25 steps on either path alone.
+ */
+function uoro(opts: { N: number; alpha?: number; wd?: number; loss?: 'mse' | 'softmax-ce'; scaling?: string; I?: number; O?: number }): SequenceLearner {
+  return createSequenceLearner(
+    { model: { name: 'rnn', hidden: opts.N, alpha: opts.alpha ?? 1, gain: 1.2 }, rule: { name: 'uoro', scaling: opts.scaling ?? 'norm-balanced' }, optimizer: { name: 'sgd', lr: 0.003, momentum: 0, weightDecay: opts.wd ?? 0 } },
+    { inputs: opts.I ?? 3, outputs: opts.O ?? 2, loss: opts.loss ?? 'mse' }, 5, 1,
+  );
+}
+
+function train(l: SequenceLearner, steps: number, resetEvery = 0, masked = false): void {
+  const b = randomBatch(31, steps, 1, l.cell.inputs, l.cell.outputs, l.cell.loss, masked);
+  const I = l.cell.inputs, O = l.cell.outputs;
+  for (let t = 0; t < steps; t++) {
+    if (resetEvery > 0 && t % resetEvery === 0) l.reset();
+    l.step(b.x.subarray(t * I, (t + 1) * I), b.y.subarray(t * O, (t + 1) * O), b.mask?.subarray(t, t + 1));
+  }
+}
+
+function params(l: SequenceLearner): Float64Array {
+  const p = l.parameters();
+  return Float64Array.from([...p['Wt']!, ...p['Ut']!, ...p['b']!, ...p['Vt']!, ...p['c']!]);
+}
+
+describe('uoro kernel for the rnn', () => {
+  const cases = [
+    { name: 'vanilla, mse', N: 20 },
+    { name: 'leaky α = 0.6, softmax, masked', N: 12, alpha: 0.6, loss: 'softmax-ce' as const, O: 3, masked: true },
+    { name: 'no ρ scaling', N: 9, scaling: 'none' },
+    { name: 'N = 64 (several flushes and folds, episodes reset every 37 steps)', N: 64, resetEvery: 37 },
+  ];
+  for (const c of cases) {
+    it(`${c.name}: same trajectory as the generic rule`, () => {
+      const fast = uoro({ ...c }), slow = uoro({ ...c, wd: 1e-30 });
+      const p0 = params(fast);
+      train(fast, 300, c.resetEvery ?? 0, c.masked ?? false);
+      train(slow, 300, c.resetEvery ?? 0, c.masked ?? false);
+      const pf = params(fast), ps = params(slow);
+      // the parameters moved, and moved the same way on both paths
+      expect(relErr(ps, p0)).toBeGreaterThan(1e-3);
+      expect(relErr(pf.map((v, i) => v - p0[i]!), ps.map((v, i) => v - p0[i]!))).toBeLessThan(1e-3);
+    });
+  }
+  it('writes θ back before evaluations and picks up parameters written from outside', () => {
+    const l = uoro({ N: 16 });
+    train(l, 50);
+    const b = randomBatch(2, 20, 1, 3, 2, 'mse');
+    const before = l.evaluate(b).loss;
+    expect(l.evaluate(b).loss).toBe(before);
+    l.parameters()['Wt']!.fill(0);
+    l.parameters()['Ut']!.fill(0);
+    l.parameters()['b']!.fill(0);
+    // with all recurrent weights zero the state stays 0, so the output is the bias c alone
+    const ev = l.evaluate(b);
+    train(l, 1);
+    expect(Number.isFinite(ev.loss)).toBe(true);
+    const wt = l.parameters()['Wt']!;
+    // one step from W = 0 moves W only by the step's rank-one term: tiny, not the old weights
+    expect(Math.max(...wt.map(Math.abs))).toBeLessThan(0.05);
+  });
+});

@@ -1,0 +1,134 @@
+import type { SparseMatrix } from '../sparse.js';
+import type { WasmHeap } from './heap.js';
+
+/** Matrix forms of {@link WasmKernels.gemm}: C = A·B, A·Bᵀ, Aᵀ·B. */
+export type GemmForm = 'NN' | 'NT' | 'TN';
+
+// Rows of A packed per chunk (a multiple of 4): 128 rows × k floats stay in L2 for k ≤ 1024.
+const MC = 128;
+
+/**
+ * Typed wrappers over the wasm exports: they turn arrays into byte addresses, copy operands that
+ * do not live in wasm memory into a scratch block (and results back), and size the kernels'
+ * work space. Callers have already checked shapes (the public kernels in gemm.ts / sparse.ts do).
+ */
+export class WasmKernels {
+  private scratch: Float32Array;
+
+  constructor(readonly heap: WasmHeap) {
+    this.scratch = heap.floats(1024);
+  }
+
+  /** A scratch region of at least `floats` elements, reused across calls (grown when needed). */
+  private work(floats: number): Float32Array {
+    if (this.scratch.length < floats) this.scratch = this.heap.floats(Math.max(floats, Math.ceil(this.scratch.length * 1.5)));
+    return this.scratch;
+  }
+
+  gemm(form: GemmForm, m: number, n: number, k: number, A: Float32Array, B: Float32Array, C: Float32Array, alpha: number, beta: number): void {
+    if (m === 0 || n === 0) return;
+    let sai: number, sap: number, sbp: number, sbj: number;
+    if (form === 'NN') [sai, sap, sbp, sbj] = [k, 1, n, 1];
+    else if (form === 'NT') [sai, sap, sbp, sbj] = [k, 1, 1, k];
+    else [sai, sap, sbp, sbj] = [1, m, n, 1];
+    // Packing B into 8-column panels costs one pass over B: worth it once enough rows reuse each
+    // panel (and it avoids 4 KiB-strided rows aliasing in L1); required for NT.
+    const packB = sbj !== 1 || (m >= 16 && n > 8);
+    const mc = Math.max(4, Math.min(MC, m & ~3));
+    const lenA = m * k, lenB = k * n, lenC = m * n;
+    const heap = this.heap;
+    const ownA = heap.owns(A), ownB = heap.owns(B), ownC = heap.owns(C);
+    // Scratch layout (floats, each part 16-float aligned): [T 32][packed A][packed B][A copy][B copy][C copy]
+    const wA = mc * k, wB = packB ? 8 * k * Math.ceil(n / 8) : 0;
+    const offA = align16(32 + wA + wB);
+    const offB = offA + (ownA ? 0 : align16(lenA) + 16);
+    const offC = offB + (ownB ? 0 : align16(lenB) + 16);
+    const s = this.work(offC + (ownC ? 0 : align16(lenC) + 16));
+    const base = s.byteOffset;
+    if (!ownA) s.set(A.subarray(0, lenA), offA);
+    if (!ownB) s.set(B.subarray(0, lenB), offB);
+    if (!ownC && beta !== 0) s.set(C.subarray(0, lenC), offC);
+    heap.exports.gemm(m, n, k,
+      ownA ? A.byteOffset : base + offA * 4, sai, sap,
+      ownB ? B.byteOffset : base + offB * 4, sbp, sbj,
+      ownC ? C.byteOffset : base + offC * 4, alpha, beta, packB ? 1 : 0, mc, base);
+    if (!ownC) C.set(s.subarray(offC, offC + lenC));
+  }
+
+  /** C(m×n) = alpha·X·B + beta·C for a loaded sparse X (CSR lists). */
+  sparseNN(X: SparseMatrix, n: number, B: Float32Array, C: Float32Array, alpha: number, beta: number): void {
+    const m = X.rows;
+    if (m === 0 || n === 0) return;
+    const { b, c, finish } = this.operands(B, X.cols * n, C, m * n, beta !== 0);
+    this.heap.exports.sparseNN(m, n, X.rowPtr.byteOffset, X.colIdx.byteOffset, X.values.byteOffset, b, c, alpha, beta, this.scratch.byteOffset);
+    finish();
+  }
+
+  /** C(k×n) = alpha·Xᵀ·B + beta·C, or with `lr` defined W(k×n) ← W − lr·Xᵀ·B in float32 (C is W). */
+  sparseTN(X: SparseMatrix, n: number, B: Float32Array, C: Float32Array, alpha: number, beta: number, lr?: number): void {
+    const k = X.cols;
+    if (k === 0 || n === 0) return;
+    const sgd = lr !== undefined;
+    const { b, c, finish } = this.operands(B, X.rows * n, C, k * n, sgd || beta !== 0);
+    this.heap.exports.sparseTN(k, n, X.colPtr.byteOffset, X.rowIdx.byteOffset, X.colValues.byteOffset, b, c, alpha, beta,
+      sgd ? 1 : 0, sgd ? Math.fround(lr) : 0, this.scratch.byteOffset);
+    finish();
+  }
+
+  /**
+   * Fills X's lists from the dense block x (rows × X.cols) in wasm; false when X's lists are not
+   * in wasm memory (the caller then builds them in JS). Same lists as SparseMatrix.load's JS loop.
+   */
+  sparseLoad(X: SparseMatrix, x: Float32Array, rows: number, cursor: Int32Array): { nnz: number; active: number } | undefined {
+    const heap = this.heap;
+    if (!heap.owns(X.rowPtr) || !heap.owns(X.colIdx) || !heap.owns(X.activeCols) || !heap.owns(cursor)) return undefined;
+    const len = rows * X.cols;
+    let px = x.byteOffset;
+    if (!heap.owns(x)) {
+      const s = this.work(32 + align16(len) + 16);
+      s.set(x.subarray(0, len), 32);
+      px = s.byteOffset + 128;
+    }
+    const nnz = heap.exports.sparseLoad(px, rows, X.cols, X.rowPtr.byteOffset, X.colIdx.byteOffset, X.values.byteOffset,
+      X.colPtr.byteOffset, X.rowIdx.byteOffset, X.colValues.byteOffset, X.activeCols.byteOffset, cursor.byteOffset);
+    return { nnz, active: cursor[X.cols]! };
+  }
+
+  tanh(a: Float32Array, len: number): void {
+    this.unary(a, len, (p) => this.heap.exports.tanhInPlace(p, len));
+  }
+
+  sigmoid(a: Float32Array, len: number): void {
+    this.unary(a, len, (p) => this.heap.exports.sigmoidInPlace(p, len));
+  }
+
+  private unary(a: Float32Array, len: number, f: (ptr: number) => void): void {
+    if (len === 0) return;
+    if (this.heap.owns(a)) return f(a.byteOffset);
+    const s = this.work(32 + align16(len));
+    s.set(a.subarray(0, len), 32);
+    f(s.byteOffset + 128);
+    a.set(s.subarray(32, 32 + len));
+  }
+
+  /** Addresses of B (read) and C (read if `readC`, written), copying foreign ones after the 32-float tile. */
+  private operands(B: Float32Array, lenB: number, C: Float32Array, lenC: number, readC: boolean): { b: number; c: number; finish: () => void } {
+    const ownB = this.heap.owns(B), ownC = this.heap.owns(C);
+    if (ownB && ownC) return { b: B.byteOffset, c: C.byteOffset, finish: noop };
+    const offB = 32, offC = offB + (ownB ? 0 : align16(lenB) + 16);
+    const s = this.work(offC + (ownC ? 0 : align16(lenC) + 16));
+    if (!ownB) s.set(B.subarray(0, lenB), offB);
+    if (!ownC && readC) s.set(C.subarray(0, lenC), offC);
+    return {
+      b: ownB ? B.byteOffset : s.byteOffset + offB * 4,
+      c: ownC ? C.byteOffset : s.byteOffset + offC * 4,
+      finish: ownC ? noop : () => C.set(s.subarray(offC, offC + lenC)),
+    };
+  }
+}
+
+function noop(): void {}
+
+function align16(n: number): number {
+  return (n + 15) & ~15;
+}
