@@ -34,7 +34,7 @@ import {
   type TrialOutcome,
   type TrialRecord,
 } from './metrics-store.js';
-import { checkAttempt, checkOutcome, checkPoints, checkSweep, checkTrial, isTrialStatus, parseParams } from './records.js';
+import { checkAttempt, checkOutcome, checkPoints, checkSweep, checkTrial, isTrialStatus, message, noSweep, parseParams, runKey, withPending } from './records.js';
 
 /** Where the store lives, for {@link openClickHouseStore}: a parsed URL, or its parts. */
 export interface ClickHouseConnectionOptions {
@@ -972,25 +972,7 @@ function sweepSummary(row: unknown[]): SweepSummary {
   };
 }
 
-// The next three mirror private helpers of duckdb-store.ts (same semantics); they could move
-// to a shared module.
-function withPending(counts: Record<TrialStatus, number>, trialCount: number): Record<TrialStatus, number> {
-  const started = TRIAL_STATUSES.reduce((n, s) => n + (s === 'pending' ? 0 : counts[s]), 0);
-  return { ...counts, pending: Math.max(0, trialCount - started) };
-}
-
-function runKey(sweepId: string, trialKey: string): string {
-  return `${sweepId}\u0000${trialKey}`;
-}
-
-function noSweep(sweepId: string): CredoError {
-  return new CredoError('NOT_FOUND', `no sweep ${sweepId} in the store`);
-}
-
 function bad(field: string, value: unknown, allowed: string): CredoError {
   return new CredoError('STORE_ERROR', 'invalid value', { field, value, allowed });
 }
 
-function message(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
-}

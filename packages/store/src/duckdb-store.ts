@@ -42,7 +42,7 @@ import {
   type TrialOutcome,
   type TrialRecord,
 } from './metrics-store.js';
-import { checkAttempt, checkOutcome, checkPoints, checkSweep, checkTrial, isTrialStatus, parseParams } from './records.js';
+import { checkAttempt, checkOutcome, checkPoints, checkSweep, checkTrial, isTrialStatus, message, noSweep, parseParams, runKey, withPending } from './records.js';
 
 export interface DuckDbStoreOptions {
   /**
@@ -710,23 +710,13 @@ function sweepSummary(row: unknown[]): SweepSummary {
   };
 }
 
-function withPending(counts: Record<TrialStatus, number>, trialCount: number): Record<TrialStatus, number> {
-  const started = TRIAL_STATUSES.reduce((n, s) => n + (s === 'pending' ? 0 : counts[s]), 0);
-  return { ...counts, pending: Math.max(0, trialCount - started) };
-}
 
 /** An SQL list of status literals; statuses are checked against the fixed set, so quoting is safe. */
 function sqlList(statuses: readonly TrialStatus[]): string {
   return statuses.map((s) => `'${s}'`).join(', ');
 }
 
-function runKey(sweepId: string, trialKey: string): string {
-  return `${sweepId}\u0000${trialKey}`;
-}
 
-function noSweep(sweepId: string): CredoError {
-  return new CredoError('NOT_FOUND', `no sweep ${sweepId} in the store`);
-}
 
 function realOrSelf(p: string): string {
   try {
@@ -736,9 +726,6 @@ function realOrSelf(p: string): string {
   }
 }
 
-function message(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
-}
 
 function openError(path: string, e: unknown): CredoError {
   const msg = message(e);

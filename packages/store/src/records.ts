@@ -1,5 +1,5 @@
 import { canonicalJson, CredoError, FINAL_STATUSES, type MetricPoint, type ParamValue, type TrialStatus } from '@credo/core';
-import type { SweepRecord, TrialOutcome, TrialRecord } from './metrics-store.js';
+import { TRIAL_STATUSES, type SweepRecord, type TrialOutcome, type TrialRecord } from './metrics-store.js';
 
 /*
  * Checks and conversions between the port's records and the rows every backend stores. They
@@ -85,4 +85,23 @@ function toJson(v: unknown, field: string): string {
 
 function bad(field: string, value: unknown, allowed: string): CredoError {
   return new CredoError('STORE_ERROR', 'invalid value', { field, value, allowed });
+}
+
+/** Counts by status with `pending` = trials of the grid not started yet (never negative: an edited spec may leave extra rows). */
+export function withPending(counts: Record<TrialStatus, number>, trialCount: number): Record<TrialStatus, number> {
+  const started = TRIAL_STATUSES.reduce((n, s) => n + (s === 'pending' ? 0 : counts[s]), 0);
+  return { ...counts, pending: Math.max(0, trialCount - started) };
+}
+
+/** Map key of one trial of one sweep (NUL cannot occur in either part). */
+export function runKey(sweepId: string, trialKey: string): string {
+  return `${sweepId}\u0000${trialKey}`;
+}
+
+export function noSweep(sweepId: string): CredoError {
+  return new CredoError('NOT_FOUND', `no sweep ${sweepId} in the store`);
+}
+
+export function message(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
 }
