@@ -55,11 +55,9 @@ export interface Cluster {
   readonly token: string;
   readonly dir: string;
   coordinator: Proc;
-  ingester: Proc;
+  readonly ingester: Proc;
   readonly workers: Proc[];
   startCoordinator(): Promise<Proc>;
-  /** Starts another ingester as `ingester` (it prints "ready" only once ClickHouse answers). */
-  startIngester(): Proc;
   startWorker(extra?: readonly string[]): Promise<Proc>;
   credo(...args: string[]): { code: number; out: string; err: string };
   stop(): Promise<void>;
@@ -78,17 +76,13 @@ export async function startCluster(opts: { workers: number; workerThreads?: numb
   const c: Cluster = {
     nats, clickhouse, address, token, dir,
     coordinator: undefined as unknown as Proc,
-    ingester: undefined as unknown as Proc,
+    ingester: startService('ingester', [...common, '--clickhouse-url', clickhouse.storeUrl()]),
     workers: [],
     async startCoordinator() {
       const p = startService('coordinator', [...common, '--listen', address, '--token-file', tokenFile, ...(opts.coordinatorArgs ?? [])]);
       await p.waitFor(/listening /);
       c.coordinator = p;
       return p;
-    },
-    startIngester() {
-      c.ingester = startService('ingester', [...common, '--clickhouse-url', clickhouse.storeUrl()]);
-      return c.ingester;
     },
     async startWorker(extra = []) {
       const p = startService('worker', [...common, '--workers', String(opts.workerThreads ?? 1), '--drain-sec', '2', ...extra]);
@@ -105,7 +99,6 @@ export async function startCluster(opts: { workers: number; workerThreads?: numb
       await Promise.allSettled([nats.stop(), clickhouse.stop()]);
     },
   };
-  c.startIngester();
   await c.startCoordinator();
   await c.ingester.waitFor(/ingester ready/, 60_000);
   for (let i = 0; i < opts.workers; i++) await c.startWorker();
