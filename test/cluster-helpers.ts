@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -55,9 +56,11 @@ export interface Cluster {
   readonly token: string;
   readonly dir: string;
   coordinator: Proc;
-  readonly ingester: Proc;
+  ingester: Proc;
   readonly workers: Proc[];
   startCoordinator(): Promise<Proc>;
+  /** Starts another ingester as `ingester` (it prints "ready" only once ClickHouse answers). */
+  startIngester(): Proc;
   startWorker(extra?: readonly string[]): Promise<Proc>;
   credo(...args: string[]): { code: number; out: string; err: string };
   stop(): Promise<void>;
@@ -66,7 +69,7 @@ export interface Cluster {
 /** Real nats-server and clickhouse-server, a coordinator, an ingester and `workers` agents as separate processes. */
 export async function startCluster(opts: { workers: number; workerThreads?: number; coordinatorArgs?: readonly string[] }): Promise<Cluster> {
   const [nats, clickhouse] = await Promise.all([startNats(), startClickHouse()]);
-  const token = 'test-token-' + Math.random().toString(36).slice(2);
+  const token = 'test-token-' + randomBytes(8).toString('hex');
   const dir = mkdtempSync(join(tmpdir(), 'credo-cluster-'));
   const tokenFile = join(dir, 'token');
   writeFileSync(tokenFile, token);
@@ -76,13 +79,17 @@ export async function startCluster(opts: { workers: number; workerThreads?: numb
   const c: Cluster = {
     nats, clickhouse, address, token, dir,
     coordinator: undefined as unknown as Proc,
-    ingester: startService('ingester', [...common, '--clickhouse-url', clickhouse.storeUrl()]),
+    ingester: undefined as unknown as Proc,
     workers: [],
     async startCoordinator() {
       const p = startService('coordinator', [...common, '--listen', address, '--token-file', tokenFile, ...(opts.coordinatorArgs ?? [])]);
       await p.waitFor(/listening /);
       c.coordinator = p;
       return p;
+    },
+    startIngester() {
+      c.ingester = startService('ingester', [...common, '--clickhouse-url', clickhouse.storeUrl()]);
+      return c.ingester;
     },
     async startWorker(extra = []) {
       const p = startService('worker', [...common, '--workers', String(opts.workerThreads ?? 1), '--drain-sec', '2', ...extra]);
@@ -99,6 +106,7 @@ export async function startCluster(opts: { workers: number; workerThreads?: numb
       await Promise.allSettled([nats.stop(), clickhouse.stop()]);
     },
   };
+  c.startIngester();
   await c.startCoordinator();
   await c.ingester.waitFor(/ingester ready/, 60_000);
   for (let i = 0; i < opts.workers; i++) await c.startWorker();
