@@ -19,9 +19,22 @@ interface Live {
   progress: SweepProgress;
   sweep: Sweep;
   revision: number;
+  /** Indices below the cursor to publish (again) before dispatching further: after a start, or a RetryFailed round. */
+  republish: number[];
   wake: () => void;
   loop: Promise<void> | undefined;
 }
+
+/** A publish that failed part-way: which of its trials JetStream did store. */
+class PublishError extends Error {
+  constructor(readonly acked: ReadonlySet<number>, override readonly cause: unknown) {
+    super(`publishing trials failed: ${cause instanceof Error ? cause.message : String(cause)}`);
+  }
+}
+
+/** Back-off between dispatch attempts while NATS is unreachable. */
+const RETRY_MIN_MS = 250;
+const RETRY_MAX_MS = 5000;
 
 /** Published-but-unacknowledged publishes kept in flight while dispatching (stack.md §2: ~1000 is the sweet spot). */
 const PUBLISH_WINDOW = 512;
@@ -67,7 +80,12 @@ export class Coordinator {
     }
     await this.followResults();
     for (const l of this.live.values()) {
-      if (l.progress.stored.state === 'running') await this.republishPending(l);
+      if (l.progress.stored.state === 'running') {
+        // Trials published before a crash may have been lost with it; JetStream drops the rest by message id.
+        l.republish = l.progress.pendingBelowCursor();
+        // The sweep record may not have reached the stream if the last coordinator died right after creating the sweep.
+        await this.publishSweepRecord(l);
+      }
       this.ensureLoop(l);
     }
     this.opts.log.info('coordinator started', { sweeps: this.live.size });
@@ -83,7 +101,7 @@ export class Coordinator {
 
   private makeLive(stored: StoredSweep, revision: number): Live {
     const sweep = parseSweep(stored.yaml, this.catalog, { source: stored.sourceName });
-    return { progress: new SweepProgress(stored), sweep, revision, wake: () => {}, loop: undefined };
+    return { progress: new SweepProgress(stored), sweep, revision, republish: [], wake: () => {}, loop: undefined };
   }
 
   /** Validates with the same validator as local mode; an existing sweep with the same spec is returned as is. */
@@ -105,19 +123,24 @@ export class Coordinator {
     try {
       revision = await this.kv.create(sweep.id, JSON.stringify(stored));
     } catch {
-      // Another coordinator created it first: adopt its state.
+      // Another coordinator created it first: adopt its state, and its progress so far.
       const e = await this.kv.get(sweep.id);
       if (!e) throw new CredoError('INTERNAL', `sweep ${sweep.id} vanished while being created`);
-      const l = this.makeLive(e.json<StoredSweep>(), e.revision);
+      const theirs = e.json<StoredSweep>();
+      if (theirs.specHash !== sweep.specHash) {
+        throw new CredoError('SPEC_INVALID', 'a sweep with this name exists with a different spec; rename the sweep or cancel the old one', { field: 'name', value: sweep.id });
+      }
+      const l = this.makeLive(theirs, e.revision);
+      // Results that the live follower passed before this sweep was known here: replay them.
       this.live.set(sweep.id, l);
+      await this.replayResults(l);
+      if (theirs.state === 'running') await this.publishSweepRecord(l);
       this.ensureLoop(l);
+      this.changed(l);
       return { status: l.progress.status(), existing: true };
     }
-    await this.nats.js.publish(subjects.sweeps(sweep.id), JSON.stringify({
-      id: sweep.id, name: sweep.name, description: sweep.description, specHash: sweep.specHash, spec: sweep.spec, count: sweep.count,
-      createdMs: now, updatedMs: now,
-    }), { msgID: `sweep.${sweep.id}.${sweep.specHash}` });
-    const l: Live = { progress: new SweepProgress(stored), sweep, revision, wake: () => {}, loop: undefined };
+    const l: Live = { progress: new SweepProgress(stored), sweep, revision, republish: [], wake: () => {}, loop: undefined };
+    await this.publishSweepRecord(l);
     this.live.set(sweep.id, l);
     this.ensureLoop(l);
     this.opts.log.info('sweep submitted', { sweep: sweep.id, trials: sweep.count });
@@ -163,8 +186,10 @@ export class Coordinator {
     if (indices.length === 0) return { status: l.progress.status(), requeued: 0 };
     await this.updateStored(l, (s) => ({ ...s, retryRound: s.retryRound + 1, state: 'running' }));
     l.progress.reset(indices);
-    await this.publish(l, indices);
+    // Published by the dispatch loop, which retries while NATS is away.
+    l.republish.push(...indices);
     this.ensureLoop(l);
+    l.wake();
     this.changed(l);
     this.opts.log.info('failed trials requeued', { sweep: id, trials: indices.length, round: l.progress.stored.retryRound });
     return { status: l.progress.status(), requeued: indices.length };
@@ -205,25 +230,39 @@ export class Coordinator {
     };
   }
 
+  /**
+   * Publishes the trials with ids that JetStream deduplicates. On failure throws a
+   * {@link PublishError} naming the trials that were stored, so that a retry sends only the
+   * others: after a NATS restart the server remembers only the ids of messages still in the
+   * work queue, so re-sending a trial that was already consumed would run it twice.
+   */
   private async publish(l: Live, indices: Iterable<number>): Promise<void> {
     const s = l.progress.stored;
     const pending = new Set<Promise<unknown>>();
+    const acked = new Set<number>();
+    let failed: unknown;
     for (const i of indices) {
+      if (failed !== undefined) break;
       const msg = this.trialMessage(l, i);
-      const p = this.nats.js.publish(subjects.trials(s.id), TrialCodec.encode(msg), { msgID: `${s.id}.${msg.trialKey}.${s.retryRound}` });
+      const p = this.nats.js.publish(subjects.trials(s.id), TrialCodec.encode(msg), { msgID: `${s.id}.${msg.trialKey}.${s.retryRound}` }).then(
+        () => void acked.add(i),
+        (e: unknown) => void (failed ??= e),
+      );
       pending.add(p);
-      void p.finally(() => pending.delete(p)).catch(() => {});
+      void p.finally(() => pending.delete(p));
       if (pending.size >= PUBLISH_WINDOW) await Promise.race(pending);
     }
     await Promise.all(pending);
+    if (failed !== undefined) throw new PublishError(acked, failed);
   }
 
-  private async republishPending(l: Live): Promise<void> {
-    const pending = l.progress.pendingBelowCursor();
-    if (pending.length) {
-      await this.publish(l, pending);
-      this.opts.log.info('re-published unfinished trials after start (duplicates are dropped by message id)', { sweep: l.progress.stored.id, trials: pending.length });
-    }
+  private async publishSweepRecord(l: Live): Promise<void> {
+    const { sweep } = l;
+    const s = l.progress.stored;
+    await this.nats.js.publish(subjects.sweeps(sweep.id), JSON.stringify({
+      id: sweep.id, name: sweep.name, description: sweep.description, specHash: sweep.specHash, spec: sweep.spec, count: sweep.count,
+      createdMs: s.createdMs, updatedMs: s.createdMs,
+    }), { msgID: `sweep.${sweep.id}.${sweep.specHash}` });
   }
 
   private ensureLoop(l: Live): void {
@@ -235,34 +274,75 @@ export class Coordinator {
       });
   }
 
-  /** Publishes trials in windows: never more than `window` published-but-unfinished trials per sweep. */
+  /**
+   * Runs {@link dispatchStep} until the sweep ends. A failure (NATS restarting, a KV conflict
+   * storm) is retried with back-off: a dispatch loop that died would leave the sweep stalled
+   * until the next coordinator start.
+   */
   private async dispatchLoop(l: Live): Promise<void> {
+    let delay = RETRY_MIN_MS;
     while (!this.stopped) {
-      const s = l.progress.stored;
-      if (s.state === 'cancelled') return;
-      if (l.progress.finished >= s.total) {
-        if (s.state === 'running') {
-          await this.updateStored(l, (x) => ({ ...x, state: 'done' }));
-          this.changed(l);
-          this.opts.log.info('sweep finished', { sweep: s.id, ...l.progress.status() });
-        }
-        return;
+      try {
+        if (!(await this.dispatchStep(l))) return;
+        delay = RETRY_MIN_MS;
+      } catch (e) {
+        if (this.stopped) return;
+        this.opts.log.warn('dispatch failed; retrying', { sweep: l.progress.stored.id, retryInMs: delay, error: e });
+        await sleep(delay);
+        delay = Math.min(delay * 2, RETRY_MAX_MS);
       }
-      const room = this.opts.window - l.progress.inFlight;
-      if (s.cursor < s.total && room > 0) {
-        const from = s.cursor;
-        const to = Math.min(s.total, from + room);
-        await this.publish(l, range(from, to));
-        await this.updateStored(l, (x) => ({ ...x, cursor: Math.max(x.cursor, to) }));
-        this.changed(l);
-        continue;
-      }
-      await new Promise<void>((resolve) => {
-        l.wake = resolve;
-        // A safety net: progress also arrives through results, but never sleep forever.
-        setTimeout(resolve, 5000).unref();
-      });
     }
+  }
+
+  /** One step of dispatching; false once the sweep is finished or cancelled. */
+  private async dispatchStep(l: Live): Promise<boolean> {
+    const s = l.progress.stored;
+    if (s.state === 'cancelled') return false;
+    if (l.republish.length > 0) {
+      const batch = l.republish.splice(0);
+      try {
+        await this.publish(l, batch);
+      } catch (e) {
+        l.republish.unshift(...(e instanceof PublishError ? batch.filter((i) => !e.acked.has(i)) : batch));
+        throw e;
+      }
+      this.opts.log.info('re-published unfinished trials (duplicates are dropped by message id)', { sweep: s.id, trials: batch.length });
+      return true;
+    }
+    if (l.progress.finished >= s.total) {
+      if (s.state === 'running') {
+        await this.updateStored(l, (x) => ({ ...x, state: 'done' }));
+        this.changed(l);
+        this.opts.log.info('sweep finished', { sweep: s.id, ...l.progress.status() });
+      }
+      return false;
+    }
+    // Refill in chunks of a quarter window, not one trial per result: each refill is also a KV
+    // write, and short trials finish by the thousand per second.
+    const room = this.opts.window - l.progress.inFlight;
+    const chunk = Math.min(Math.max(1, Math.floor(this.opts.window / 4)), s.total - s.cursor);
+    if (s.cursor < s.total && room >= chunk) {
+      const from = s.cursor;
+      const to = Math.min(s.total, from + room);
+      try {
+        await this.publish(l, range(from, to));
+      } catch (e) {
+        // Move the cursor over the stored prefix, so that a retry does not send those again.
+        let stored = from;
+        while (e instanceof PublishError && e.acked.has(stored)) stored++;
+        if (stored > from) await this.updateStored(l, (x) => ({ ...x, cursor: Math.max(x.cursor, stored) })).catch(() => {});
+        throw e;
+      }
+      await this.updateStored(l, (x) => ({ ...x, cursor: Math.max(x.cursor, to) }));
+      this.changed(l);
+      return true;
+    }
+    await new Promise<void>((resolve) => {
+      l.wake = resolve;
+      // A safety net: progress also arrives through results, but never sleep forever.
+      setTimeout(resolve, 5000).unref();
+    });
+    return true;
   }
 
   /** Replays RESULTS from the beginning (ordered consumer), then follows it live. */
@@ -293,9 +373,40 @@ export class Coordinator {
     await ready;
   }
 
+  /**
+   * Applies the results of one sweep that are already in RESULTS: for a sweep adopted from
+   * another coordinator after this one started, whose earlier results the follower skipped.
+   * Applying a result twice changes nothing, so overlapping with the follower is harmless.
+   */
+  private async replayResults(l: Live): Promise<void> {
+    const last = (await this.nats.jsm.streams.info(TOPOLOGY.resultsStream)).state.last_seq;
+    if (last === 0) return;
+    const id = l.progress.stored.id;
+    const consumer = await this.nats.js.consumers.get(TOPOLOGY.resultsStream);
+    const messages = await consumer.consume({ max_messages: 5000 });
+    try {
+      for await (const m of messages) {
+        try {
+          const r = TrialResultCodec.decode(m.data);
+          if (r.sweepId === id && r.final) l.progress.apply(r.index, r.status, r.attempt);
+        } catch {
+          // the follower reports malformed results
+        }
+        if (m.seq >= last) break;
+      }
+    } finally {
+      await messages.close();
+    }
+    l.wake();
+  }
+
   private changed(l: Live): void {
     this.events.emit('changed', l.progress.stored.id);
   }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
 }
 
 function* range(from: number, to: number): Generator<number> {

@@ -1,5 +1,5 @@
 import type { Logger, PromRegistry } from '@credo/core';
-import { MetricBatchCodec, TOPOLOGY, TrialResultCodec, type NatsHandles } from '@credo/proto';
+import { INGEST_ACK_WAIT_MS, MetricBatchCodec, TOPOLOGY, TrialResultCodec, type NatsHandles } from '@credo/proto';
 import type { ClickHouseIngestBatch, ClickHouseMetricRow, ClickHouseTrialRow, SweepRecord } from '@credo/store';
 import type { JsMsg } from '@nats-io/jetstream';
 
@@ -14,6 +14,9 @@ export interface IngesterOptions {
   readonly log: Logger;
   readonly prom?: PromRegistry;
 }
+
+/** Rows per ClickHouse insert the ingester aims at. */
+const TARGET_ROWS = 100_000;
 
 /** Decodes one message into rows; throwing means the message is malformed and is dropped. */
 type Decoder = (m: JsMsg) => ClickHouseIngestBatch;
@@ -30,7 +33,9 @@ const decodeResults: Decoder = (m) => {
   const params = JSON.parse(r.paramsJson) as ClickHouseTrialRow['params'];
   const trial: ClickHouseTrialRow = {
     sweepId: r.sweepId, trialKey: r.trialKey, configKey: r.configKey, index: r.index, config, params,
-    status: r.status as ClickHouseTrialRow['status'], attempt: r.attempt, error: r.error, durationMs: r.durationMs, worker: r.worker,
+    // An attempt that will be retried leaves the trial pending (with its error), so that a final
+    // status in ClickHouse always means final: `failed` is never a failure about to be retried.
+    status: (r.final ? r.status : 'pending') as ClickHouseTrialRow['status'], attempt: r.attempt, error: r.error, durationMs: r.durationMs, worker: r.worker,
     finishedMs: Number(m.info.timestampNanos / 1_000_000),
   };
   return { trials: [trial] };
@@ -79,16 +84,37 @@ export class Ingester {
 
   private async pump(stream: string, decode: Decoder): Promise<void> {
     const consumer = await this.nats.js.consumers.get(stream, TOPOLOGY.ingesterConsumer);
+    // Messages waiting behind the last one fetched (JetStream tells each delivery). A fetch ends
+    // when it has all it asked for or after a second: asking for no more than is waiting keeps
+    // a backlog moving without that second's wait per batch.
+    let waiting = 0;
+    // Rows per message of the last batch: a fetch asks for about TARGET_ROWS rows (stack.md §4:
+    // ~100k-row inserts), so that 500-point MetricBatches make inserts of 200 messages, while
+    // one-row results make inserts of up to batchMessages. The first guess is the large kind.
+    let rowsPerMessage = 512;
+    // One batch is written (then acknowledged) while the next is fetched and decoded. While a
+    // write is failing (ClickHouse away) nothing more is leased: the next fetch waits for it.
+    let previous: Promise<boolean> = Promise.resolve(true);
+    const retrying = { now: false };
     while (!this.stopped) {
+      if (retrying.now && !(await previous)) return;
       const msgs: JsMsg[] = [];
       try {
-        const it = await consumer.fetch({ max_messages: this.opts.batchMessages, expires: 1000 });
+        const limit = Math.max(1, Math.min(this.opts.batchMessages, Math.ceil(TARGET_ROWS / rowsPerMessage)));
+        const want = waiting > 0 ? Math.min(limit, waiting) : limit;
+        const it = await consumer.fetch({ max_messages: want, expires: 1000 });
         for await (const m of it) msgs.push(m);
       } catch (e) {
-        this.opts.log.warn('fetch failed; retrying', { stream, error: e });
-        await sleep(500);
-        continue;
+        // A fetch can fail after delivering part of its batch (e.g. "heartbeats missed" when this
+        // process was starved of CPU). Those messages are leased to us: write them now, or they
+        // would wait out their ack wait (a minute) before anyone could write them.
+        this.opts.log.warn('fetch failed; retrying', { stream, received: msgs.length, error: e });
+        if (msgs.length === 0) {
+          await sleep(500);
+          continue;
+        }
       }
+      waiting = msgs.at(-1)?.info.pending ?? 0;
       if (msgs.length === 0) continue;
       const batch: Required<ClickHouseIngestBatch> = { sweeps: [], trials: [], metrics: [] };
       const good: JsMsg[] = [];
@@ -104,25 +130,38 @@ export class Ingester {
           m.term();
         }
       }
-      if (!(await this.write(stream, batch, good))) return;
-      for (const m of good) m.ack();
-      this.rows?.inc({ table: 'metrics' }, batch.metrics.length);
-      this.rows?.inc({ table: 'trials' }, batch.trials.length);
-      this.rows?.inc({ table: 'sweeps' }, batch.sweeps.length);
-      const info = consumer.info ? await consumer.info(true).catch(() => undefined) : undefined;
-      if (info) this.lag?.set(info.num_pending + info.num_ack_pending, { stream });
+      if (good.length > 0) rowsPerMessage = Math.max(1, (batch.metrics.length + batch.trials.length + batch.sweeps.length) / good.length);
+      // If the previous write turns into a retry loop, this batch waits leased, not given up.
+      const keepLeased = setInterval(() => {
+        for (const m of good) m.working();
+      }, INGEST_ACK_WAIT_MS / 3);
+      const ok = await previous.finally(() => clearInterval(keepLeased));
+      if (!ok) return;
+      const lag = waiting;
+      previous = this.write(stream, batch, good, retrying).then((ok) => {
+        if (!ok) return false;
+        for (const m of good) m.ack();
+        this.rows?.inc({ table: 'metrics' }, batch.metrics.length);
+        this.rows?.inc({ table: 'trials' }, batch.trials.length);
+        this.rows?.inc({ table: 'sweeps' }, batch.sweeps.length);
+        this.lag?.set(lag, { stream });
+        return true;
+      });
     }
+    await previous;
   }
 
   /** Retries one insert until it succeeds (true) or the ingester stops (false: messages are redelivered later). */
-  private async write(stream: string, batch: ClickHouseIngestBatch, leased: readonly JsMsg[]): Promise<boolean> {
+  private async write(stream: string, batch: ClickHouseIngestBatch, leased: readonly JsMsg[], retrying: { now: boolean }): Promise<boolean> {
     let delay = 250;
     for (let attempt = 1; ; attempt++) {
       try {
         await this.target.ingest(batch);
         if (attempt > 1) this.opts.log.info('insert succeeded after retries', { stream, attempts: attempt });
+        retrying.now = false;
         return true;
       } catch (e) {
+        retrying.now = true;
         this.opts.log.warn('insert failed; keeping the batch and retrying', { stream, attempt, retryInMs: delay, error: e });
         if (this.stopped) return false;
         // Keep the lease while we wait, so JetStream does not hand the batch to another ingester meanwhile.

@@ -5,12 +5,20 @@ import {
 } from '@credo/proto';
 import { TrialPool, type TrialRunResult } from '@credo/runtime';
 import type { JsMsg } from '@nats-io/jetstream';
+import { DEFAULT_RECYCLE_AFTER } from './config.js';
 
 export interface AgentOptions {
   readonly id: string;
   readonly workers: number;
   readonly slots: number;
   readonly maxMemoryMb: number;
+  /**
+   * Trials run on one set of threads before the agent replaces them (0 = never; default
+   * {@link DEFAULT_RECYCLE_AFTER}). Memory that a trial thread does not give back (a MessagePort
+   * per trial, the wasm kernels' linear memory, which never shrinks) goes with its thread, so an
+   * agent that runs millions of short trials keeps a bounded footprint.
+   */
+  readonly recycleAfter?: number;
   readonly log: Logger;
   readonly prom?: PromRegistry;
 }
@@ -34,7 +42,10 @@ export function retryBackoffMs(attempt: number): number {
  * ```
  */
 export class WorkerAgent {
-  private readonly pool: TrialPool;
+  private pool: TrialPool;
+  /** Trials started on {@link pool}; and the replaced pools still finishing theirs. */
+  private poolRuns = 0;
+  private readonly retiring = new Set<Promise<void>>();
   private readonly running = new Map<string, { sweepId: string; abort: AbortController }>();
   private draining = false;
   private readonly cancelledSweeps = new Set<string>();
@@ -44,11 +55,32 @@ export class WorkerAgent {
     private readonly nats: NatsHandles,
     private readonly opts: AgentOptions,
   ) {
-    this.pool = new TrialPool({ workers: opts.workers, ...(opts.maxMemoryMb ? { maxMemoryMb: opts.maxMemoryMb } : {}) });
+    this.pool = this.newPool();
     this.counters = opts.prom && {
       finished: opts.prom.counter('credo_agent_trials_total', 'attempts finished by this agent, by status'),
       running: opts.prom.gauge('credo_agent_trials_running', 'trials held by this agent'),
     };
+  }
+
+  private newPool(): TrialPool {
+    return new TrialPool({ workers: this.opts.workers, ...(this.opts.maxMemoryMb ? { maxMemoryMb: this.opts.maxMemoryMb } : {}) });
+  }
+
+  /** The pool for the next trial: a fresh one every `recycleAfter` trials; the old one closes once its trials are done. */
+  private poolForNextTrial(): TrialPool {
+    const limit = this.opts.recycleAfter ?? DEFAULT_RECYCLE_AFTER;
+    if (limit > 0 && this.poolRuns >= limit) {
+      const old = this.pool;
+      this.pool = this.newPool();
+      this.poolRuns = 0;
+      const closing: Promise<void> = (async () => {
+        while (old.running > 0) await sleep(100);
+        await old.close();
+      })().catch((e: unknown) => this.opts.log.warn('closing a replaced trial pool failed', { error: e })).finally(() => this.retiring.delete(closing));
+      this.retiring.add(closing);
+    }
+    this.poolRuns++;
+    return this.pool;
   }
 
   get slots(): number {
@@ -66,27 +98,30 @@ export class WorkerAgent {
     });
     const consumer = await this.nats.js.consumers.get(TOPOLOGY.trialsStream, TOPOLOGY.workersConsumer);
     const inFlight = new Set<Promise<void>>();
+    // Pull in batches: one pull per freed slot would cost a round trip per trial (a ceiling of
+    // ~1000 short trials/s); pulling once half the slots are free keeps the other half running.
+    const pullAt = Math.max(1, Math.floor(this.slots / 2));
     while (!this.draining) {
       const free = this.slots - inFlight.size;
-      if (free <= 0) {
+      if (free < pullAt && inFlight.size > 0) {
         await Promise.race(inFlight);
         continue;
       }
-      let batch;
       try {
-        batch = await consumer.fetch({ max_messages: free, expires: 1000 });
+        const batch = await consumer.fetch({ max_messages: free, expires: 1000 });
+        for await (const m of batch) {
+          if (this.draining) {
+            m.nak();
+            continue;
+          }
+          const p: Promise<void> = this.handle(m).finally(() => inFlight.delete(p));
+          inFlight.add(p);
+        }
       } catch (e) {
+        // The iteration itself can fail ("heartbeats missed" under CPU starvation, a NATS restart):
+        // the messages that did arrive are being handled; fetch again.
         this.opts.log.warn('fetch failed; retrying', { error: e });
         await sleep(500);
-        continue;
-      }
-      for await (const m of batch) {
-        if (this.draining) {
-          m.nak();
-          continue;
-        }
-        const p: Promise<void> = this.handle(m).finally(() => inFlight.delete(p));
-        inFlight.add(p);
       }
     }
     await Promise.allSettled(inFlight);
@@ -101,7 +136,7 @@ export class WorkerAgent {
     }, graceSec * 1000);
     while (this.running.size > 0) await sleep(50);
     clearTimeout(deadline);
-    await this.pool.close();
+    await Promise.all([this.pool.close(), ...this.retiring]);
   }
 
   private async handle(m: JsMsg): Promise<void> {
@@ -143,7 +178,7 @@ export class WorkerAgent {
     };
     let r: TrialRunResult;
     try {
-      r = await this.pool.run(config, { onMetrics, signal: abort.signal, timeoutSec: config.train?.timeoutSec ?? 0 });
+      r = await this.poolForNextTrial().run(config, { onMetrics, signal: abort.signal, timeoutSec: config.train?.timeoutSec ?? 0 });
       await Promise.all(publishes);
     } catch (e) {
       // Metrics could not be made durable: let another attempt redo the trial.
@@ -184,11 +219,10 @@ export class WorkerAgent {
       m.nak(1000);
       return;
     }
-    try {
-      await m.ackAck();
-    } catch (e) {
-      this.opts.log.warn('ack not confirmed (trial may run again; storage is idempotent)', { sweep: r.sweepId, trial: r.trialKey, error: e });
-    }
+    // A plain ack, not a confirmed one: the result is already durable, and an ack that gets lost
+    // only means the trial runs again after its lease (storage is idempotent). Confirming it
+    // would cost a request per trial on the agent's busiest thread.
+    m.ack();
   }
 }
 

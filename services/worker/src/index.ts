@@ -10,4 +10,4 @@
  */
 export { main } from './main.js';
 export { WorkerAgent, retryBackoffMs, type AgentOptions } from './agent.js';
-export { WORKER_CONFIG, WORKER_SECRETS } from './config.js';
+export { WORKER_CONFIG, WORKER_SECRETS, DEFAULT_RECYCLE_AFTER } from './config.js';

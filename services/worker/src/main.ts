@@ -17,7 +17,7 @@ export async function main(argv: readonly string[], env = process.env): Promise<
   const nats = await connectNats({ url: String(cfg['natsUrl']), user: String(cfg['natsUser']), password: String(cfg['natsPassword']), name: `credo-worker-${cfg['id']}` });
   await ensureTopology(nats);
   const prom = new PromRegistry();
-  const agent = new WorkerAgent(nats, { id: String(cfg['id']), workers: Number(cfg['workers']), slots: Number(cfg['slots']), maxMemoryMb: Number(cfg['maxMemoryMb']), log, prom });
+  const agent = new WorkerAgent(nats, { id: String(cfg['id']), workers: Number(cfg['workers']), slots: Number(cfg['slots']), maxMemoryMb: Number(cfg['maxMemoryMb']), recycleAfter: Number(cfg['recycleAfter']), log, prom });
   const http = Number(cfg['metricsPort']) > 0
     ? createServer((req, res) => (req.url === '/metrics' ? res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(prom.render()) : res.writeHead(404).end())).listen(Number(cfg['metricsPort']))
     : undefined;
