@@ -124,7 +124,9 @@ export async function checkPage(chromium: string, file: string, opts: { width?: 
     clearTimeout(timer);
     if (proc.exitCode === null) proc.kill('SIGTERM');
     await exited;
-    await rm(profile, { recursive: true, force: true });
+    // Chromium's helper processes can outlive the browser by a moment and still write into the
+    // profile (ENOTEMPTY on a loaded machine): rm retries those.
+    await rm(profile, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
   }
 }
 
