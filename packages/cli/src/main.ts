@@ -1,21 +1,18 @@
 import { Command, CommanderError, Option } from 'commander';
 import { isCredoError } from '@credo/core';
-import {
-  cancelCommand, ClusterCallError, listCommand, retryFailedCommand, runService, statusCommand, submitCommand, watchCommand, type ClusterOptions,
-} from './commands/cluster.js';
-import { planCommand } from './commands/plan.js';
-import { queryCommand } from './commands/query.js';
-import { rulesCommand } from './commands/rules.js';
-import { runCommand } from './commands/run.js';
-import { topCommand } from './commands/top.js';
+import { ClusterCallError } from './cluster-error.js';
+import { dropOutputWhenStdoutCloses } from './closed-stdout.js';
+import type { ClusterOptions } from './commands/cluster.js';
 import { OUTPUT_FORMATS } from './format.js';
-import { choiceOption, DEFAULT_STORE, intOption, listOption, numberOption } from './options.js';
+import { choiceOption, DEFAULT_STORE, intOption, listOption, numberOption, paramsOption } from './options.js';
 
 /**
  * The `credo` command. Usage errors (bad arguments, invalid sweep files, unknown names) print
  * one line and exit 2; operational failures exit 1; an interrupted run exits 130.
  */
 export function buildProgram(): Command {
+  // Every command's module loads on use: together they import gRPC, NATS, DuckDB, the rule
+  // library and the plotting stack, which took ~0.35 s before any command could start.
   const program = new Command('credo')
     .description('Parameter sweeps of credit-assignment learning rules, on a laptop or a cluster')
     .version('0.1.0')
@@ -33,7 +30,7 @@ export function buildProgram(): Command {
     .option('--timeout <seconds>', 'per-trial time limit, overriding the spec (0 = none)', numberOption('--timeout', 0))
     .option('--no-progress', 'no progress bar')
     .action(async (spec: string, o) => {
-      process.exitCode = await runCommand(spec, o);
+      process.exitCode = await (await import('./commands/run.js')).runCommand(spec, o);
     });
 
   program
@@ -43,7 +40,7 @@ export function buildProgram(): Command {
     .option('--limit <n>', 'trials to show', intOption('--limit', 0), 10)
     .addOption(formatOpt())
     .action(async (spec: string, o) => {
-      process.exitCode = await planCommand(spec, o);
+      process.exitCode = await (await import('./commands/plan.js')).planCommand(spec, o);
     });
 
   program
@@ -57,7 +54,7 @@ export function buildProgram(): Command {
     .addOption(new Option('--order <order>', 'sort by mean').argParser(choiceOption('--order', ['asc', 'desc'] as const)).default('asc'))
     .addOption(formatOpt())
     .action(async (sweep: string, o) => {
-      process.exitCode = await topCommand(sweep, o);
+      process.exitCode = await (await import('./commands/top.js')).topCommand(sweep, o);
     });
 
   program
@@ -67,11 +64,9 @@ export function buildProgram(): Command {
     .addOption(storeOpt())
     .addOption(formatOpt())
     .action(async (sql: string, o) => {
-      process.exitCode = await queryCommand(sql, o);
+      process.exitCode = await (await import('./commands/query.js')).queryCommand(sql, o);
     });
 
-  // Analysis commands (curves, export, report, regress) load on use: the plotting libraries they
-  // bring take a noticeable part of a second to import, which no other command should pay.
   program
     .command('curves')
     .description('learning curves: mean and 95% CI of a metric per step, one curve per group; --plot draws them')
@@ -86,6 +81,24 @@ export function buildProgram(): Command {
     .addOption(formatOpt())
     .action(async (sweep: string, o) => {
       process.exitCode = await (await import('./commands/curves.js')).curvesCommand(sweep, o);
+    });
+
+  program
+    .command('compare')
+    .description('per configuration, seeds of A against seeds of B: means, sd, 95% CIs, difference B − A and a Mann–Whitney p-value')
+    .argument('<sweepA>', 'sweep id of side A')
+    .argument('[sweepB]', 'sweep id of side B (default: A again, split by --a and --b)')
+    .addOption(storeOpt())
+    .option('--metric <name>', 'metric (default: the task score of A, e.g. test/error)')
+    .option('--by <params>', 'comma-separated params that define a configuration (default: the varied ones both sides have)', listOption)
+    .option('--where <param=value,...>', 'only trials with these values, on both sides (repeatable)', paramsOption('--where'))
+    .option('--a <param=value,...>', 'side A: only its trials with these values, e.g. rule.name=bp', paramsOption('--a'))
+    .option('--b <param=value,...>', 'side B: only its trials with these values, e.g. rule.name=fa', paramsOption('--b'))
+    .addOption(new Option('--mode <mode>', 'value per trial').argParser(choiceOption('--mode', ['last', 'best', 'min', 'max'] as const)).default('last'))
+    .addOption(new Option('--better <dir>', 'which way the metric is better (default: from its name)').argParser(choiceOption('--better', ['lower', 'higher'] as const)))
+    .addOption(formatOpt())
+    .action(async (sweepA: string, sweepB: string | undefined, o) => {
+      process.exitCode = await (await import('./commands/compare.js')).compareCommand(sweepA, sweepB, o);
     });
 
   program
@@ -159,8 +172,8 @@ export function buildProgram(): Command {
     .command('rules')
     .description('list every registered task, model, rule and optimizer with its parameters')
     .addOption(formatOpt())
-    .action((o) => {
-      process.exitCode = rulesCommand(o);
+    .action(async (o) => {
+      process.exitCode = (await import('./commands/rules.js')).rulesCommand(o);
     });
 
   for (const name of ['coordinator', 'worker', 'ingester'] as const) {
@@ -172,7 +185,7 @@ export function buildProgram(): Command {
       .allowExcessArguments()
       .argument('[flags...]')
       .action(async (flags: string[]) => {
-        process.exitCode = await runService(name, flags);
+        process.exitCode = await (await import('./commands/cluster.js')).runService(name, flags);
       });
   }
 
@@ -187,34 +200,35 @@ export function buildProgram(): Command {
     .option('--max-attempts <n>', 'attempts per trial before it counts as failed', intOption('--max-attempts', 1))
     .option('--watch', 'then show live progress until the sweep ends', false)
     .action(async (spec: string, o) => {
-      process.exitCode = await submitCommand(spec, o);
+      process.exitCode = await (await import('./commands/cluster.js')).submitCommand(spec, o);
     });
   clusterOpts(program.command('watch').description('live progress of a cluster sweep').argument('<sweep>', 'sweep id'))
     .option('--no-progress', 'print only the final status')
     .action(async (sweep: string, o) => {
-      process.exitCode = await watchCommand(sweep, o);
+      process.exitCode = await (await import('./commands/cluster.js')).watchCommand(sweep, o);
     });
   clusterOpts(program.command('status').description('status of a cluster sweep').argument('<sweep>', 'sweep id'))
     .addOption(formatOpt())
     .action(async (sweep: string, o) => {
-      process.exitCode = await statusCommand(sweep, o);
+      process.exitCode = await (await import('./commands/cluster.js')).statusCommand(sweep, o);
     });
   clusterOpts(program.command('list').description('sweeps known to the coordinator'))
     .addOption(formatOpt())
     .action(async (o: ClusterOptions & { format: 'table' }) => {
-      process.exitCode = await listCommand(o);
+      process.exitCode = await (await import('./commands/cluster.js')).listCommand(o);
     });
   clusterOpts(program.command('cancel').description('stop feeding and running a cluster sweep').argument('<sweep>', 'sweep id')).action(async (sweep: string, o) => {
-    process.exitCode = await cancelCommand(sweep, o);
+    process.exitCode = await (await import('./commands/cluster.js')).cancelCommand(sweep, o);
   });
   clusterOpts(program.command('retry-failed').description('re-run exactly the failed trials of a cluster sweep').argument('<sweep>', 'sweep id')).action(async (sweep: string, o) => {
-    process.exitCode = await retryFailedCommand(sweep, o);
+    process.exitCode = await (await import('./commands/cluster.js')).retryFailedCommand(sweep, o);
   });
 
   return program;
 }
 
 export async function main(argv: string[]): Promise<number> {
+  dropOutputWhenStdoutCloses();
   const program = buildProgram();
   try {
     await program.parseAsync(argv);

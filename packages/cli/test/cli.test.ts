@@ -87,6 +87,83 @@ describe('bad input exits 2 with one line and writes nothing', () => {
   });
 });
 
+describe('credo compare', () => {
+  const store = join(dir, 'compare.duckdb');
+  const csv = (out: string): Array<Record<string, string>> => {
+    const [head, ...lines] = out.trim().split('\n');
+    const cols = head!.split(',');
+    return lines.map((l) => Object.fromEntries(l.split(',').map((v, i) => [cols[i]!, v])));
+  };
+  it('compares two groups of one sweep and two sweeps, per configuration', () => {
+    const grid = TINY.replace('lr: 0.02', 'lr: [0.02, 0.05]');
+    expect(credo('run', spec('cmp-a', grid.replace('name: tiny', 'name: cmp-a')), '--store', store, '--no-progress').code).toBe(0);
+    // Side B: the same grid with one setting changed (a second learning rate) — what two code versions or two settings look like.
+    expect(credo('run', spec('cmp-b', grid.replace('name: tiny', 'name: cmp-b').replace('[0.02, 0.05]', '[0.02, 0.1]')), '--store', store, '--no-progress').code).toBe(0);
+
+    const groups = credo('compare', 'cmp-a', '--a', 'rule.name=bp', '--b', 'rule.name=fa', '--store', store, '--format', 'csv');
+    expect(groups.code, groups.err).toBe(0);
+    const rows = csv(groups.out);
+    // The rule is pinned by --a/--b, so a configuration is the learning rate.
+    expect(Object.keys(rows[0]!).slice(0, 3)).toEqual(['optimizer.lr', 'a_n', 'a_diverged']);
+    expect(rows.map((r) => [r['optimizer.lr'], r['a_n'], r['b_n']])).toEqual([['0.02', '2', '2'], ['0.05', '2', '2']]);
+    for (const r of rows) {
+      expect(Number(r['diff'])).toBeCloseTo(Number(r['b_mean']) - Number(r['a_mean']), 12);
+      expect(Number(r['p_mann_whitney'])).toBeGreaterThan(0);
+      expect(Number(r['p_mann_whitney'])).toBeLessThanOrEqual(1);
+      expect(['better', 'worse', 'no significant difference']).toContain(r['verdict']);
+    }
+    // The same numbers as the leaderboard gives for each side.
+    const top = csv(credo('top', 'cmp-a', '--store', store, '--by', 'rule.name,optimizer.lr', '--format', 'csv').out);
+    const bp02 = top.find((r) => r['rule.name'] === 'bp' && r['optimizer.lr'] === '0.02')!;
+    expect(rows[0]!['a_mean']).toBe(bp02['test/mse mean']);
+
+    const sweeps = credo('compare', 'cmp-a', 'cmp-b', '--store', store, '--format', 'csv');
+    expect(sweeps.code, sweeps.err).toBe(0);
+    const s = csv(sweeps.out);
+    expect(s.map((r) => [r['optimizer.lr'], r['rule.name'], r['verdict']])).toEqual([
+      ['0.02', 'bp', 'no significant difference'], ['0.02', 'fa', 'no significant difference'],
+      ['0.05', 'bp', 'only in A'], ['0.05', 'fa', 'only in A'],
+      ['0.1', 'bp', 'only in B'], ['0.1', 'fa', 'only in B'],
+    ]);
+    // Same seeds, same config, deterministic training: identical values, zero difference.
+    expect(s[0]!['diff']).toBe('0');
+    expect(s[0]!['p_mann_whitney']).toBe('1');
+
+    const table = credo('compare', 'cmp-a', 'cmp-b', '--where', 'rule.name=fa', '--by', 'optimizer.lr', '--store', store);
+    expect(table.code, table.err).toBe(0);
+    expect(table.out).toContain('compare: A = cmp-a [rule.name=fa] vs B = cmp-b [rule.name=fa] — test/mse');
+    expect(table.out).toMatch(/^\s+0\.02\s+2\s/m);
+    const json = credo('compare', 'cmp-a', '--a', 'rule.name=bp', '--b', 'rule.name=fa', '--by', '', '--store', store, '--format', 'json');
+    expect(json.code, json.err).toBe(0);
+    expect(JSON.parse(json.out.trim())).toMatchObject({ a_n: 4, b_n: 4, verdict: expect.any(String) });
+  });
+  const bad: Array<[string, string[], RegExp]> = [
+    ['one sweep without --b', ['cmp-a', '--a', 'rule.name=bp'], /^credo: error: --b: comparing within one sweep needs both --a and --b/],
+    ['bad selector', ['cmp-a', '--a', 'rule.name', '--b', 'rule.name=fa'], /^credo: error: --a: invalid value \(got "rule\.name"\) — allowed: param=value/],
+    ['unknown sweep', ['cmp-a', 'nope'], /^credo: error: sweep: no such sweep in the store \(got "nope"\) — allowed: .*cmp-a/],
+    ['unknown metric', ['cmp-a', 'cmp-b', '--metric', 'test/nope'], /^credo: error: metric: .*\(got "test\/nope"\)/],
+    ['empty side', ['cmp-a', '--a', 'rule.name=bp', '--b', 'rule.name=zz'], /^credo: error: group: no trial of this group has the metric \(got "cmp-a/],
+    ['bad mode', ['cmp-a', 'cmp-b', '--mode', 'median'], /^credo: error: --mode: invalid value \(got "median"\) — allowed: last, best, min, max/],
+    ['side pinned twice', ['cmp-a', '--a', 'rule.name=bp', '--b', 'rule.name=fa', '--where', 'rule.name=fa'], /^credo: error: --a: parameter also pinned by --where/],
+  ];
+  for (const [what, args, pattern] of bad) {
+    it(`bad input: ${what} (exit 2, one line, nothing written)`, () => {
+      const r = credo('compare', ...args, '--store', store);
+      expect(r.code).toBe(2);
+      expect(r.out).toBe('');
+      expect(r.err.trim().split('\n')).toHaveLength(1);
+      expect(r.err).toMatch(pattern);
+    });
+  }
+  it('bad input: a store that does not exist is not created', () => {
+    const missing = join(dir, 'no-such.duckdb');
+    const r = credo('compare', 'cmp-a', 'cmp-b', '--store', missing);
+    expect(r.code).toBe(2);
+    expect(r.err.trim().split('\n')).toHaveLength(1);
+    expect(existsSync(missing)).toBe(false);
+  });
+});
+
 describe('credo plan', () => {
   it('counts a 10^6-trial grid lazily and shows the first trials', () => {
     const lrs = Array.from({ length: 100 }, (_, i) => (i + 1) / 1000).join(', ');
@@ -96,6 +173,15 @@ describe('credo plan', () => {
     expect(r.code, r.err).toBe(0);
     expect(r.out).toContain('sweep big: 1000000 trial(s)');
     expect(r.out.trim().split('\n')).toHaveLength(2 + 2 + 3);
+  });
+  it('exits quietly when the reader of its output goes away (credo plan … | head)', () => {
+    const lrs = Array.from({ length: 100 }, (_, i) => (i + 1) / 1000).join(', ');
+    const big = spec('pipe', `name: pipe\ntask: mnist\nmodel: mlp\nrule: fa\noptimizer: { name: sgd, lr: [${lrs}] }\nseeds: 1000\n`);
+    // pipefail: the pipeline's status is credo's, not head's. ~5 MB of rows: far more than a pipe holds.
+    const r = spawnSync('bash', ['-c', 'set -o pipefail; "$0" "$1" plan "$2" --limit 100000 --format csv | head -n 2', process.execPath, BIN, big], { cwd: dir, encoding: 'utf8', timeout: 120_000 });
+    expect(r.stdout).toBe('index,key,optimizer.lr,seed\n0,' + r.stdout.split('\n')[1]!.slice(2) + '\n');
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
   });
 });
 

@@ -14,10 +14,12 @@ import {
 import { hodgesLehmann, mannWhitneyU, welch, type MannWhitneyResult, type WelchResult } from './two-sample.js';
 
 /*
- * The typed query API: what scripts, the CLI and the reports ask of a store. Each function
- * reads plain rows through the MetricsStore port (finalValues, curveCells) and computes every
+ * The typed query API: what scripts, the CLI and the reports ask of a store. Leaderboards and
+ * comparisons read plain rows through the MetricsStore port (finalValues) and compute every
  * statistic here, in JS, from values the adapters return in a fixed order, so that DuckDB and
- * ClickHouse give the same numbers to the last bit (test/query-conformance.test.ts).
+ * ClickHouse give the same numbers to the last bit. Curves are the exception: 10⁶ points are
+ * too many to ship to JS in under a second, so the database computes each point's mean and sd
+ * (curveStats) and the backends agree to rounding (test/query-conformance.test.ts).
  */
 
 /** How one value per trial is taken: its last, minimum or maximum, or its best (min or max by `better`). */
@@ -91,8 +93,9 @@ export interface CurveSeries {
 }
 
 /**
- * Mean and 95% CI of a metric per step, one series per group of trials. The store returns the
- * values per (group, step); the statistics are computed here.
+ * Mean and 95% CI of a metric per step, one series per group of trials. The store computes the
+ * count, mean, sd, min and max per (group, step) (see `MetricsStore.curveStats`), so that only
+ * one row per point of a curve leaves the database; the CI is computed here.
  *
  * @example
  * ```ts
@@ -102,39 +105,24 @@ export interface CurveSeries {
  */
 export async function curves(store: MetricsStore, sweepId: string, q: CurvesQuery): Promise<CurveSeries[]> {
   const by = q.by ?? [];
-  const cells = await store.curveCells(sweepId, q.metric, { by, ...(q.statuses ? { statuses: q.statuses } : {}) });
+  const cells = await store.curveStats(sweepId, q.metric, { by, ...(q.statuses ? { statuses: q.statuses } : {}) });
   const groups = new Map<string, { group: Record<string, ParamValue>; points: CurvePoint[] }>();
+  // A curve has thousands of cells of equal n: the t quantile once per n.
   const tCache = new Map<number, number>();
   for (const c of cells) {
     const id = groupId(by, c.group);
     let g = groups.get(id);
     if (!g) groups.set(id, (g = { group: c.group, points: [] }));
-    const s = summarizeSorted(c.values, tCache);
-    g.points.push({ step: c.step, ...s, lo: s.mean - s.ci95, hi: s.mean + s.ci95, nonFinite: c.nonFinite });
+    let ci95 = NaN;
+    if (c.n >= 2) {
+      let t = tCache.get(c.n);
+      if (t === undefined) tCache.set(c.n, (t = tCritical95(c.n - 1)));
+      ci95 = (t * c.sd) / Math.sqrt(c.n);
+    }
+    g.points.push({ step: c.step, n: c.n, mean: c.mean, sd: c.sd, ci95, min: c.min, max: c.max, lo: c.mean - ci95, hi: c.mean + ci95, nonFinite: c.nonFinite });
   }
   const out = [...groups.values()].map((g) => ({ group: g.group, label: groupLabel(by, g.group), points: g.points.sort((a, b) => a.step - b.step) }));
   return out.sort((a, b) => compareGroups(by, a.group, b.group));
-}
-
-/** {@link summarize}, with the t quantile cached by n (a curve has thousands of cells of equal n). */
-function summarizeSorted(values: readonly number[], tCache: Map<number, number>): Summary {
-  const n = values.length;
-  if (n < 2) return summarize(values);
-  let t = tCache.get(n);
-  if (t === undefined) tCache.set(n, (t = tCritical95(n - 1)));
-  const base = summarize1(values);
-  return { ...base, ci95: (t * base.sd) / Math.sqrt(n) };
-}
-
-/** summarize() without the CI (computed by the caller with a cached quantile). */
-function summarize1(xs: readonly number[]): Summary {
-  let sum = 0;
-  for (const x of xs) sum += x;
-  const m = sum / xs.length;
-  let ss = 0;
-  for (const x of xs) ss += (x - m) * (x - m);
-  // Sorted ascending (the port's promise): min and max are the ends.
-  return { n: xs.length, mean: m, sd: Math.sqrt(ss / (xs.length - 1)), ci95: NaN, min: xs[0]!, max: xs[xs.length - 1]! };
 }
 
 /**
@@ -245,16 +233,26 @@ export interface Comparison {
 export async function compare(store: MetricsStore, a: GroupRef, b: GroupRef, q: CompareQuery): Promise<Comparison> {
   const better = q.better ?? 'lower';
   const mode = storeMode(q.mode ?? 'last', better);
-  const pick = async (ref: GroupRef): Promise<{ values: number[]; diverged: number }> => {
+  const pick = async (ref: GroupRef): Promise<FinalValue[]> => {
     const rows = (await store.finalValues(ref.sweep, q.metric, mode, { statuses: ['done', 'diverged'] })).filter((r) => matches(r, ref.where));
-    if (rows.length === 0) {
-      throw new CredoError('NOT_FOUND', 'no trial of this group has the metric', { field: 'group', value: `${ref.sweep}${ref.where ? ' ' + canonicalJson(ref.where) : ''}` });
-    }
+    if (rows.length === 0) throw noTrials(ref);
+    return rows;
+  };
+  return compareSamples(await pick(a), await pick(b), better);
+}
+
+function noTrials(ref: GroupRef): CredoError {
+  return new CredoError('NOT_FOUND', 'no trial of this group has the metric', { field: 'group', value: `${ref.sweep}${ref.where ? ' ' + canonicalJson(ref.where) : ''}` });
+}
+
+/** The statistics of {@link compare} from the per-trial rows of each side (either side may be empty). */
+function compareSamples(a: readonly FinalValue[], b: readonly FinalValue[], better: Better): Comparison {
+  const side = (rows: readonly FinalValue[]): { values: number[]; diverged: number } => {
     const values = rows.filter((r) => r.status !== 'diverged' && Number.isFinite(r.value)).map((r) => r.value);
     return { values: values.sort((x, y) => x - y), diverged: rows.length - values.length };
   };
-  const A = await pick(a);
-  const B = await pick(b);
+  const A = side(a);
+  const B = side(b);
   const difference = welch(B.values, A.values);
   const mw = mannWhitneyU(B.values, A.values, 'two-sided');
   const significant = (Number.isFinite(difference.p) && difference.p < 0.05) || mw.p < 0.05;
@@ -268,6 +266,92 @@ export async function compare(store: MetricsStore, a: GroupRef, b: GroupRef, q: 
     mannWhitney: mw,
     verdict: !significant || difference.diff === 0 ? 'no significant difference' : worse ? 'worse' : 'better',
   };
+}
+
+export interface CompareConfigsQuery extends CompareQuery {
+  /**
+   * Parameters that define a configuration; each configuration's trials on side A are compared
+   * with the same configuration's on side B. Default: the parameters that vary within either
+   * side and that every trial of both sides has, minus those the sides' `where` pin.
+   */
+  readonly by?: readonly string[];
+}
+
+/** One row of {@link compareConfigs}: a configuration, B relative to A. */
+export interface ConfigComparison extends Omit<Comparison, 'verdict'> {
+  /** Values of the `by` parameters; a parameter the configuration's trials lack is absent. */
+  readonly group: Record<string, ParamValue>;
+  readonly label: string;
+  /** As {@link Comparison.verdict}, or which side has no trial of this configuration. */
+  readonly verdict: Comparison['verdict'] | 'only in A' | 'only in B';
+}
+
+/** What {@link compareConfigs} returns: the parameters it grouped by, and one row per configuration. */
+export interface ConfigComparisons {
+  readonly by: string[];
+  readonly rows: ConfigComparison[];
+}
+
+/**
+ * {@link compare}, per configuration: two sweeps (the same grid run on two versions of the
+ * code) or two groups of one sweep (`rule.name=bp` against `rule.name=fa`, per learning rate),
+ * each configuration's seeds on one side against the same configuration's seeds on the other.
+ * Reads each sweep's per-trial values once. A configuration present on one side only gets a
+ * row with n = 0 on the other and the verdict `only in A` / `only in B`.
+ *
+ * @example
+ * ```ts
+ * const { by, rows } = await compareConfigs(store, { sweep: 'fa-vs-bp', where: { 'rule.name': 'bp' } }, { sweep: 'fa-vs-bp', where: { 'rule.name': 'fa' } }, { metric: 'test/error' });
+ * by;                 // ['optimizer.lr']
+ * rows[0].mannWhitney; // { u: 16, n1: 4, n2: 4, p: 0.029, method: 'exact' }
+ * ```
+ */
+export async function compareConfigs(store: MetricsStore, a: GroupRef, b: GroupRef, q: CompareConfigsQuery): Promise<ConfigComparisons> {
+  const better = q.better ?? 'lower';
+  const mode = storeMode(q.mode ?? 'last', better);
+  const read = new Map<string, Promise<FinalValue[]>>();
+  const finals = (sweep: string): Promise<FinalValue[]> => {
+    let p = read.get(sweep);
+    if (!p) read.set(sweep, (p = store.finalValues(sweep, q.metric, mode, { statuses: ['done', 'diverged'] })));
+    return p;
+  };
+  for (const ref of [a, b]) {
+    if ((await finals(ref.sweep)).length === 0) {
+      throw new CredoError('NOT_FOUND', `no completed or diverged trial of sweep ${ref.sweep} has this metric`, { field: 'metric', value: q.metric });
+    }
+  }
+  const rowsA = (await finals(a.sweep)).filter((r) => matches(r, a.where));
+  const rowsB = (await finals(b.sweep)).filter((r) => matches(r, b.where));
+  if (rowsA.length === 0) throw noTrials(a);
+  if (rowsB.length === 0) throw noTrials(b);
+  const pinned = new Set([...Object.keys(a.where ?? {}), ...Object.keys(b.where ?? {})]);
+  // Varied within a side, not across them: two sweeps that differ in one setting (the point of
+  // comparing them) should still pair up their common grid.
+  const all = [...rowsA, ...rowsB];
+  const by = q.by ? [...q.by] : [...new Set([...distinctlyVaried(rowsA), ...distinctlyVaried(rowsB)])].sort().filter((k) => !pinned.has(k) && all.every((r) => k in r.params));
+  const split = (rows: readonly FinalValue[]): Map<string, { group: Record<string, ParamValue>; rows: FinalValue[] }> => {
+    const out = new Map<string, { group: Record<string, ParamValue>; rows: FinalValue[] }>();
+    for (const r of rows) {
+      const group: Record<string, ParamValue> = {};
+      for (const k of by) if (k in r.params) group[k] = r.params[k]!;
+      const id = groupId(by, group);
+      let g = out.get(id);
+      if (!g) out.set(id, (g = { group, rows: [] }));
+      g.rows.push(r);
+    }
+    return out;
+  };
+  const A = split(rowsA);
+  const B = split(rowsB);
+  const rows: ConfigComparison[] = [];
+  for (const id of new Set([...A.keys(), ...B.keys()])) {
+    const ga = A.get(id);
+    const gb = B.get(id);
+    const group = (ga ?? gb)!.group;
+    const c = compareSamples(ga?.rows ?? [], gb?.rows ?? [], better);
+    rows.push({ ...c, group, label: groupLabel(by, group), verdict: !ga ? 'only in B' : !gb ? 'only in A' : c.verdict });
+  }
+  return { by, rows: rows.sort((x, y) => compareGroups(by, x.group, y.group)) };
 }
 
 function matches(r: FinalValue, where: GroupRef['where']): boolean {

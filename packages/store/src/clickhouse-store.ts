@@ -1,13 +1,13 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { DuckDBInstance, LIST, listValue, VARCHAR, type DuckDBConnection } from '@duckdb/node-api';
+import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { CredoError, type MetricPoint, type TrialStatus } from '@credo/core';
 import { ClickHouseConn } from './clickhouse-conn.js';
 import { checkReadOnlySql, queryError, serverCode } from './clickhouse-read-only.js';
 import { checkClickHouseSchema, migrateClickHouse } from './clickhouse-schema.js';
 import { escapeString, formatNumber, isIdentifier, sql, sqlList, SqlRaw, sqlValue, tsvField, type SqlValue } from './clickhouse-sql.js';
-import { checkBy, curveStatuses, groupOf } from './curve-cells.js';
+import { checkBy, curveStat, curveStatuses, groupOf } from './curve-cells.js';
 import { checkExportOptions, copyExport, duckString } from './export-sql.js';
 import { checkRegressRun, regressRunFromRow, RESULT_COLUMNS, resultFields, resultFromRow } from './regress-records.js';
 import { describeTarget, maskSecret, parseClickHouseUrl, type ClickHouseTarget } from './clickhouse-url.js';
@@ -18,6 +18,7 @@ import {
   zeroCounts,
   type CurveCell,
   type CurveCellsOptions,
+  type CurveStat,
   type ExportOptions,
   type ExportSummary,
   type RegressResultRecord,
@@ -495,6 +496,34 @@ export class ClickHouseStore implements MetricsStore {
     });
   }
 
+  async curveStats(sweepId: string, metric: string, opts: CurveCellsOptions = {}): Promise<CurveStat[]> {
+    const by = opts.by ?? [];
+    checkBy(by);
+    const statuses = curveStatuses(opts.statuses);
+    if (statuses.length === 0) return [];
+    return this.read('curveStats', async () => {
+      await this.requireSweep(sweepId);
+      await this.flush();
+      const groups = by.map((_, i) => `g${i}`);
+      const groupExprs = by.map((b, i) => sql`param_values[indexOf(param_keys, ${b})] AS ${new SqlRaw(`g${i}`)}`);
+      // The selection of curveCells, aggregated here: 10⁶ points come back as one row per
+      // (group, step), instead of 8 MB of doubles to parse and sort in JS.
+      const bin = await this.conn.selectBinary(sql`
+        SELECT ${new SqlRaw([...groups, 'toUInt64(step)'].join(', '))},
+          toUInt64(countIf(isFinite(value))), avgIf(value, isFinite(value)), varSampIf(value, isFinite(value)),
+          minIf(value, isFinite(value)), maxIf(value, isFinite(value)), toUInt64(countIf(NOT isFinite(value)))
+        FROM (
+          SELECT trial_key, attempt, step, value FROM metrics FINAL WHERE sweep_id = ${sweepId} AND name = ${metric}
+        ) ALL INNER JOIN (
+          SELECT ${new SqlRaw(['trial_key', 'attempt', ...groupExprs].join(', '))}
+          FROM (SELECT * FROM trials FINAL WHERE sweep_id = ${sweepId})
+          WHERE status IN (${sqlList(statuses)})
+        ) USING (trial_key, attempt)
+        GROUP BY ${new SqlRaw([...groups, 'step'].join(', '))}`);
+      return readCurveStatRows(bin, by);
+    });
+  }
+
   /**
    * ClickHouse 18.16 has no Parquet output, so the export goes the way of every other backend:
    * the points stream from the server as CSV into a temp file (no parsing in JS), the trials
@@ -508,6 +537,8 @@ export class ClickHouseStore implements MetricsStore {
       const statusWhere = opts.statuses && opts.statuses.length > 0 ? sql` WHERE status IN (${sqlList(opts.statuses)})` : '';
       const nameWhere = opts.metrics && opts.metrics.length > 0 ? sql` AND name IN (${sqlList(opts.metrics)})` : '';
       const trialsSql = `SELECT trial_key, attempt, trial_index, seed, status, param_keys, param_values FROM (SELECT * FROM trials FINAL WHERE sweep_id = ${sqlValue(sweepId)})${statusWhere}`;
+      // Loaded here, not at the top: every other ClickHouse read or write runs without DuckDB's native binding.
+      const { DuckDBInstance, LIST, listValue, VARCHAR } = await import('@duckdb/node-api');
       const dir = await mkdtemp(join(tmpdir(), 'credo-export-'));
       let duck: DuckDBInstance | undefined;
       let conn: DuckDBConnection | undefined;
@@ -821,6 +852,35 @@ function readCurveRows(buf: Buffer, by: readonly string[]): CurveCell[] {
     const nonFinite = Number(buf.readBigUInt64LE(off));
     off += 8;
     out.push({ group: groupOf(by, texts), step, values: Array.from(values), nonFinite });
+  }
+  if (off !== buf.length) throw new CredoError('STORE_ERROR', 'malformed RowBinary result from ClickHouse');
+  return out;
+}
+
+/** Rows of the curveStats query: the group texts, step, n, mean, variance, min, max, non-finite count. */
+function readCurveStatRows(buf: Buffer, by: readonly string[]): CurveStat[] {
+  const out: CurveStat[] = [];
+  let off = 0;
+  const texts = new Array<string>(by.length);
+  while (off < buf.length) {
+    for (let i = 0; i < by.length; i++) {
+      let len = 0;
+      let shift = 0;
+      for (;;) {
+        const b = buf[off++]!;
+        len += (b & 0x7f) * 2 ** shift;
+        if (b < 0x80) break;
+        shift += 7;
+      }
+      texts[i] = buf.toString('utf8', off, off + len);
+      off += len;
+    }
+    const step = Number(buf.readBigUInt64LE(off));
+    const n = Number(buf.readBigUInt64LE(off + 8));
+    const [mean, variance, min, max] = [buf.readDoubleLE(off + 16), buf.readDoubleLE(off + 24), buf.readDoubleLE(off + 32), buf.readDoubleLE(off + 40)];
+    const nonFinite = Number(buf.readBigUInt64LE(off + 48));
+    off += 56;
+    out.push(curveStat(groupOf(by, texts), step, n, mean, variance, min, max, nonFinite));
   }
   if (off !== buf.length) throw new CredoError('STORE_ERROR', 'malformed RowBinary result from ClickHouse');
   return out;

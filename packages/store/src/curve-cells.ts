@@ -1,5 +1,5 @@
 import { CredoError, type ParamValue, type TrialStatus } from '@credo/core';
-import { TRIAL_STATUSES } from './metrics-store.js';
+import { TRIAL_STATUSES, type CurveStat } from './metrics-store.js';
 
 /*
  * Shared parts of the curve query: both adapters select the `by` parameters' stored JSON text
@@ -39,4 +39,24 @@ export function curveStatuses(statuses: readonly TrialStatus[] | undefined): rea
     if (!TRIAL_STATUSES.includes(s)) throw new CredoError('BAD_PARAM', 'invalid value', { field: 'statuses', value: s, allowed: TRIAL_STATUSES.join(', ') });
   }
   return out;
+}
+
+/**
+ * A {@link CurveStat} from what a database returned, with the conventions of the port: NaN for
+ * the statistics a cell's count cannot support (databases answer 0, NULL or Infinity there).
+ */
+export function curveStat(group: Record<string, ParamValue>, step: number, n: number, mean: unknown, variance: unknown, min: unknown, max: unknown, nonFinite: number): CurveStat {
+  const num = (v: unknown): number => (v === null || v === undefined ? NaN : Number(v));
+  const v = num(variance);
+  return {
+    group,
+    step,
+    n,
+    mean: n > 0 ? num(mean) : NaN,
+    // Welford's method (both databases) keeps the variance ≥ 0; max() guards the last bit anyway.
+    sd: n > 1 && Number.isFinite(v) ? Math.sqrt(Math.max(0, v)) : NaN,
+    min: n > 0 ? num(min) : NaN,
+    max: n > 0 ? num(max) : NaN,
+    nonFinite,
+  };
 }

@@ -2,8 +2,9 @@ import { CredoError } from '@credo/core';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { readRows } from './duckdb-values.js';
 
-/** The schema version this code writes and reads. */
-export const SCHEMA_VERSION = 2;
+import { SCHEMA_VERSION } from './open-duckdb.js';
+
+export { SCHEMA_VERSION };
 
 /*
  * Tables of a DuckDB store. `metrics` deliberately has no primary key: DuckDB maintains an ART

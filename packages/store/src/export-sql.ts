@@ -1,6 +1,5 @@
 import { CredoError, type TrialStatus } from '@credo/core';
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { readRows } from './duckdb-values.js';
 import { EXPORT_FORMATS, TRIAL_STATUSES, type ExportFormat, type ExportOptions, type ExportSummary } from './metrics-store.js';
 
 /*
@@ -67,6 +66,8 @@ export interface ExportSources {
  * (as `credo query --format json` does), so that every line is strict JSON.
  */
 export async function copyExport(conn: DuckDBConnection, src: ExportSources, opts: ExportOptions): Promise<ExportSummary> {
+  // Imported on use: the ClickHouse adapter imports this module, and must not load DuckDB until it exports.
+  const { readRows } = await import('./duckdb-values.js');
   const varied = await readRows(
     conn,
     `SELECT k, bool_and(TRY_CAST(v AS DOUBLE) IS NOT NULL)

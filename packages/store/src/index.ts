@@ -12,6 +12,7 @@ export {
   zeroCounts,
   type Better,
   type CurveCell,
+  type CurveStat,
   type CurveCellsOptions,
   type ExportFormat,
   type ExportOptions,
@@ -32,8 +33,8 @@ export {
   type TrialOutcome,
   type TrialRecord,
 } from './metrics-store.js';
-export { openDuckDbStore, DuckDbStore, type DuckDbStoreOptions } from './duckdb-store.js';
-export { SCHEMA_VERSION } from './duckdb-schema.js';
+export { openDuckDbStore, SCHEMA_VERSION } from './open-duckdb.js';
+export type { DuckDbStore, DuckDbStoreOptions } from './duckdb-store.js';
 export {
   ci95HalfWidth,
   mean,

@@ -89,6 +89,16 @@ export interface MetricsStore {
    */
   curveCells(sweepId: string, metric: string, opts?: CurveCellsOptions): Promise<CurveCell[]>;
   /**
+   * The statistics of {@link MetricsStore.curveCells}, computed by the database: per (values
+   * of the `by` parameters, step), the count, mean, sample sd, min and max of the finite values
+   * and the count of NaN/±Infinity ones, so that only one row per cell leaves the database —
+   * what `credo curves` over 10⁶ points needs. Counts, min and max are exact; mean and sd agree
+   * across backends to rounding (summation order is the database's), not to the last bit.
+   * `mean`, `min` and `max` are NaN when n = 0, `sd` when n < 2. Same selection, dedup and
+   * errors as `curveCells`; cells come in no particular order.
+   */
+  curveStats(sweepId: string, metric: string, opts?: CurveCellsOptions): Promise<CurveStat[]>;
+  /**
    * Writes the metrics of a sweep (current attempt of every trial, re-sent points once) to a
    * file as CSV, Parquet or JSON lines, one row per point with the trial's index, seed, status
    * and varied parameters as columns. Every backend writes the file with the same embedded
@@ -195,6 +205,22 @@ export interface CurveCell {
   /** The finite values at this step, one per trial, sorted ascending. */
   readonly values: number[];
   /** Values at this step that were NaN or ±Infinity (left out of `values`). */
+  readonly nonFinite: number;
+}
+
+/** The statistics of one curve cell: see {@link MetricsStore.curveStats}. */
+export interface CurveStat {
+  /** Values of the `by` parameters; a parameter the group's trials lack is absent. */
+  readonly group: Record<string, ParamValue>;
+  readonly step: number;
+  /** Finite values at this step, one per trial. */
+  readonly n: number;
+  readonly mean: number;
+  /** Sample standard deviation (n − 1 denominator). */
+  readonly sd: number;
+  readonly min: number;
+  readonly max: number;
+  /** Values at this step that were NaN or ±Infinity (left out of the statistics). */
   readonly nonFinite: number;
 }
 

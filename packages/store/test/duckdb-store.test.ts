@@ -271,6 +271,73 @@ describe('DuckDB store: attempts and resume', () => {
   });
 });
 
+describe('DuckDB store: buffered metrics of a long trial', () => {
+  it('are written after flushIntervalMs while the trial runs, and a rerun after a crash counts them once', async () => {
+    for (const flushIntervalMs of [100, 0]) {
+      const path = join(dir, `live-${flushIntervalMs}.duckdb`);
+      // A runner whose trial logs 10 points, then keeps running (no outcome, far below flushRows) until it is killed.
+      const child = spawn(
+        process.execPath,
+        [
+          '--input-type=module',
+          '-e',
+          `import { openDuckDbStore } from '@credo/store';
+           const s = await openDuckDbStore(${JSON.stringify(path)}, { flushIntervalMs: ${flushIntervalMs} });
+           await s.upsertSweep({ id: 'live', name: 'live', specHash: 'h', spec: {}, count: 1 });
+           const a = await s.startTrial('live', { key: 'k1', configKey: 'k1', index: 0, config: {}, params: { seed: 1 } });
+           await s.appendMetrics('live', 'k1', a, Array.from({ length: 10 }, (_, i) => ({ name: 'train/loss', step: i, value: 1, time: Date.now() })));
+           // 15 flush intervals: the timer has long fired, even on a loaded machine.
+           setTimeout(() => console.log('ready'), 1500);
+           setInterval(() => {}, 1000);`,
+        ],
+        { cwd: join(import.meta.dirname, '..'), stdio: ['ignore', 'pipe', 'pipe'] },
+      );
+      let stderr = '';
+      child.stderr.on('data', (d) => (stderr += String(d)));
+      await new Promise<void>((res, rej) => {
+        child.stdout.on('data', (d) => String(d).includes('ready') && res());
+        child.on('exit', (c) => rej(new Error(`runner exited with ${c}: ${stderr}`)));
+      });
+      child.kill('SIGKILL');
+      await new Promise((r) => child.on('exit', r));
+
+      const store = await openDuckDbStore(path);
+      try {
+        // Written while the trial ran (flushIntervalMs 100), or lost with the process (0: by count only).
+        expect(await count(store, `SELECT count(*) FROM metrics WHERE trial_key = 'k1' AND attempt = 1`), `flushIntervalMs ${flushIntervalMs}`).toBe(flushIntervalMs ? 10 : 0);
+        expect(await store.trialCounts('live')).toMatchObject({ running: 1 });
+        // The resume: interrupted → cancelled → attempt 2, whose start deletes attempt 1's rows.
+        expect(await store.markInterrupted('live')).toBe(1);
+        const a = await store.startTrial('live', { key: 'k1', configKey: 'k1', index: 0, config: {}, params: { seed: 1 } });
+        expect(a).toBe(2);
+        await store.appendMetrics('live', 'k1', a, points('train/loss', Array.from({ length: 10 }, () => 2)));
+        await store.finishTrial('live', 'k1', a, { status: 'done', durationMs: 1 });
+        expect(await count(store, `SELECT count(*) FROM metrics WHERE trial_key = 'k1'`)).toBe(10);
+        const stats = await store.curveStats('live', 'train/loss');
+        expect(stats.map((c) => [c.n, c.mean])).toEqual(Array.from({ length: 10 }, () => [1, 2]));
+      } finally {
+        await store.close();
+      }
+    }
+  });
+
+  it('close flushes and clears a pending time-triggered flush; a negative interval is refused', async () => {
+    const store = await openDuckDbStore(join(dir, `timer-${++n}.duckdb`), { flushIntervalMs: 50 });
+    await store.upsertSweep(sweep('t', 1));
+    const a = await store.startTrial('t', trial(0, { seed: 1 }));
+    await store.appendMetrics('t', trial(0, { seed: 1 }).key, a, points('m', [1, 2, 3]));
+    await store.close(); // flushes; the timer is cleared
+    await new Promise((r) => setTimeout(r, 150));
+    const ro = await openDuckDbStore(join(dir, `timer-${n}.duckdb`), { readOnly: true });
+    try {
+      expect(await count(ro, 'SELECT count(*) FROM metrics')).toBe(3);
+    } finally {
+      await ro.close();
+    }
+    expect((await rejection(openDuckDbStore(join(dir, 'x.duckdb'), { flushIntervalMs: -1 }))).message).toMatch(/flushIntervalMs.*-1/);
+  });
+});
+
 describe('DuckDB store: final values', () => {
   it('gives the last, min or max value per trial of done trials, diverged ones on request', async () => {
     const store = await fresh();

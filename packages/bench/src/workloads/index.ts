@@ -2,6 +2,7 @@ import type { Workload } from '../workload.js';
 import { clusterFirstTrialWorkload } from './cluster-first-trial.js';
 import { clusterIngestWorkload } from './cluster-ingest.js';
 import { clusterNoopWorkload } from './cluster-noop.js';
+import { curvesClickHouseWorkload } from './curves-clickhouse.js';
 import { dendriticWorkload } from './dendritic.js';
 import { gemmWorkload } from './gemm.js';
 import { metricLoggingWorkload } from './metric-logging.js';
@@ -12,4 +13,4 @@ import { rnnRtrlWorkload } from './rnn-rtrl.js';
 import { rnnUoroWorkload } from './rnn-uoro.js';
 
 /** Every benchmark group, in the order `npm run bench` runs them. */
-export const WORKLOADS: readonly Workload[] = [gemmWorkload, mlpTrainWorkload, mlpAccuracyWorkload, dendriticWorkload, rnnBpttWorkload, rnnRtrlWorkload, rnnUoroWorkload, clusterNoopWorkload, clusterIngestWorkload, clusterFirstTrialWorkload, metricLoggingWorkload];
+export const WORKLOADS: readonly Workload[] = [gemmWorkload, mlpTrainWorkload, mlpAccuracyWorkload, dendriticWorkload, rnnBpttWorkload, rnnRtrlWorkload, rnnUoroWorkload, clusterNoopWorkload, clusterIngestWorkload, clusterFirstTrialWorkload, metricLoggingWorkload, curvesClickHouseWorkload];

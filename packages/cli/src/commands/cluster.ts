@@ -5,6 +5,7 @@ import cliProgress from 'cli-progress';
 import { CredoError } from '@credo/core';
 import { connectCoordinator, describeGrpcError } from '@credo/client';
 import type { CoordinatorClient, SweepStatus } from '@credo/proto';
+import { ClusterCallError } from '../cluster-error.js';
 import { renderRows, type OutputFormat } from '../format.js';
 
 export interface ClusterOptions {
@@ -17,11 +18,7 @@ export interface ClusterOptions {
 /** gRPC statuses that mean "your input is wrong" exit 2 like any usage error. */
 const USAGE_STATUSES = new Set([3 /* INVALID_ARGUMENT */, 5 /* NOT_FOUND */, 6 /* ALREADY_EXISTS */, 16 /* UNAUTHENTICATED */, 8 /* RESOURCE_EXHAUSTED */]);
 
-export class ClusterCallError extends Error {
-  constructor(message: string, readonly exitCode: number) {
-    super(message);
-  }
-}
+export { ClusterCallError };
 
 async function client(o: ClusterOptions): Promise<CoordinatorClient> {
   const token = o.token ?? (o.tokenFile ? (await readFile(o.tokenFile, 'utf8')).trim() : process.env['CREDO_TOKEN']);

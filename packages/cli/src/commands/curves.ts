@@ -1,7 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { CredoError, type TrialStatus } from '@credo/core';
-import { curveChart, curves, primaryMetricOf, quote, renderSvg, shortName, svgToPng, type CurveSeries } from '@credo/report';
+import { curveChart, curves, preloadPlotting, primaryMetricOf, quote, renderSvg, shortName, svgToPng, type CurveSeries } from '@credo/report';
 import type { MetricsStore } from '@credo/store';
 import { openStore } from '../open-store.js';
 import { formatNumber, renderRows, type OutputFormat } from '../format.js';
@@ -28,6 +28,8 @@ export async function curvesCommand(sweepId: string, opts: CurvesOptions): Promi
   if (opts.plot !== undefined && !PLOT_TYPES.includes(extname(opts.plot).toLowerCase())) {
     throw new CredoError('USAGE', 'invalid value', { field: '--plot', value: opts.plot, allowed: 'a file name ending in .svg or .png' });
   }
+  // The plotting libraries load while the store answers (the query is mostly the database's time).
+  if (opts.plot) void preloadPlotting();
   const store = await openStore(opts.store, { readOnly: true });
   try {
     const metric = opts.metric ?? (await defaultMetric(store, sweepId));
