@@ -14,6 +14,7 @@
  * | {@link RecurrentCell.jacobianDense} | J_t itself, n × n | rtrl (then J_t·M is one GEMM) |
  * | {@link RecurrentCell.addImmediate} | M += ∂s_t/∂θ (the immediate influence) | rtrl |
  * | {@link RecurrentCell.scaledImmediateVjp} | θ̃ ← β·θ̃ + a·νᵀ·∂s_t/∂θ | uoro |
+ * | {@link RecurrentCell.kroneckerForm} (optional) | J_t = β·I + diag(d)·A, ∂s_t/∂θ = diag(d)·(zᵀ ⊗ I) | rtrl (one fused kernel) |
  *
  * where J_t = ∂s_t/∂s_{t−1}. Every buffer is row-major float32; "rows" are independent sequences
  * of a batch. Single-row methods take views of one row (`subarray`), because the online rules keep
@@ -104,6 +105,16 @@ export interface RecurrentCell {
     sPrev: Float32Array, x: Float32Array, aux: Float32Array, u: Float32Array,
     a: number, out: Float32Array, beta: number, target?: Float32Array, gamma?: number,
   ): number;
+  /**
+   * Optional, for cells of the form s_t = β·s_{t−1} + f(A·s_{t−1} + …): J_t = β·I + diag(d_t)·A,
+   * and the immediate influence on θ's first n·groups entries is diag(d_t)·(z_tᵀ ⊗ I), entry
+   * j·n + i being the weight through which input z_j reaches unit i. Then RTRL runs as the fused
+   * `influenceStep` kernel of @credo/tensor without forming J. Returns A transposed (n × n, a live
+   * view that follows parameter updates), β and the number of groups; constant for the cell.
+   */
+  kroneckerForm?(): { readonly At: Float32Array; readonly beta: number; readonly groups: number };
+  /** With {@link RecurrentCell.kroneckerForm}: one row's d_t (n floats) and z_t (groups floats). */
+  kroneckerFactors?(sPrev: Float32Array, x: Float32Array, aux: Float32Array, d: Float32Array, z: Float32Array): void;
   /** Model-specific scalars worth logging (e.g. `param/theta` of the influence chain). */
   metrics?(): Record<string, number>;
 }

@@ -447,3 +447,125 @@ export function sigmoidInPlace(a: usize, len: i32): void {
     }
   }
 }
+
+// ------------------------------------------------------------------------------------ rtrl influence step
+
+/** One output row of an influence tile: d·S (+ beta·Min) in float32, stored to the panel row at o. */
+@inline function influenceRow(o: usize, s0: v128, s1: v128, d: f32, beta: f32, hasBeta: bool, mi: usize): void {
+  const ds = f32x4.splat(d);
+  let v0 = f32x4.mul(ds, s0), v1 = f32x4.mul(ds, s1);
+  if (hasBeta) {
+    const bs = f32x4.splat(beta);
+    v0 = f32x4.add(v0, f32x4.mul(bs, v128.load(mi)));
+    v1 = f32x4.add(v1, f32x4.mul(bs, v128.load(mi, 16)));
+  }
+  v128.store(o, v0);
+  v128.store(o, v1, 16);
+}
+
+/**
+ * One exact RTRL step for a layer whose Jacobian is J = beta·I + diag(d)·A and whose immediate
+ * influence is diag(d)·(zᵀ ⊗ I) (column j·n + i is the parameter through which z_j reaches unit
+ * i), fused in one pass over the influence matrix:
+ *
+ *   Mout = diag(d)·(A·Min) + beta·Min + diag(d)·(zᵀ ⊗ I)      g[0..C) += qᵀ·Mout
+ *
+ * Min and Mout (n × C, C = n·L) are in the panel layout of src/influence.ts: 8-column panels, each
+ * n contiguous rows of 32 bytes, element (i, c) at ((c >> 3)·n + i)·8 + (c & 7). So a panel is
+ * one contiguous stream read once from memory and reused from L1 by every 4-row tile, and no
+ * packing pass is needed (the row-major M of N = 32 and 64 has 4 KiB-multiple row strides, whose
+ * rows alias in L1). A is given transposed (At, n × n, At[p·n + i] = A(i, p)), which is the
+ * interleaved form the 4-row tile reads directly. Padding columns (C up to a multiple of 8) stay 0.
+ *
+ * Arithmetic (float32, no fused multiply-add, like every kernel here): S = Σ_p A(i,p)·Min(p,c) from
+ * +0 in increasing p; Mout = (d_i·S [+ beta·Min(i,c)]) [+ d_i·z_j on the immediate entries], each
+ * operation rounded; G_c = Σ_i q_i·Mout(i,c) from +0 in increasing i; g_c ← g_c + G_c.
+ * `T` is 32 bytes of scratch. Mout must not overlap Min.
+ */
+export function influenceStep(n: i32, L: i32, At: usize, d: usize, beta: f32, z: usize, q: usize,
+  Min: usize, Mout: usize, g: usize, T: usize): void {
+  const C = n * L;
+  const panels = (C + 7) >> 3;
+  const ps = <usize>n << 5;
+  const lda = <usize>n << 2;
+  const n4 = n & ~3;
+  const hasBeta = beta != 0;
+  // (row, group) of the panel's first column under c = j·n + i, stepped along instead of divided.
+  let ic = 0, jc = 0;
+  for (let jp = 0; jp < panels; jp++) {
+    const B = Min + <usize>jp * ps, O = Mout + <usize>jp * ps;
+    for (let i = 0; i < n4; i += 4) {
+      let c00 = f32x4.splat(0), c01 = f32x4.splat(0), c10 = f32x4.splat(0), c11 = f32x4.splat(0);
+      let c20 = f32x4.splat(0), c21 = f32x4.splat(0), c30 = f32x4.splat(0), c31 = f32x4.splat(0);
+      let a = At + (<usize>i << 2), b = B;
+      for (let p = 0; p < n; p++) {
+        const b0 = v128.load(b), b1 = v128.load(b, 16);
+        let x = v128.load32_splat(a);
+        c00 = f32x4.add(c00, f32x4.mul(x, b0));
+        c01 = f32x4.add(c01, f32x4.mul(x, b1));
+        x = v128.load32_splat(a, 4);
+        c10 = f32x4.add(c10, f32x4.mul(x, b0));
+        c11 = f32x4.add(c11, f32x4.mul(x, b1));
+        x = v128.load32_splat(a, 8);
+        c20 = f32x4.add(c20, f32x4.mul(x, b0));
+        c21 = f32x4.add(c21, f32x4.mul(x, b1));
+        x = v128.load32_splat(a, 12);
+        c30 = f32x4.add(c30, f32x4.mul(x, b0));
+        c31 = f32x4.add(c31, f32x4.mul(x, b1));
+        a += lda;
+        b += 32;
+      }
+      const r0 = <usize>i << 5, dp = d + (<usize>i << 2);
+      influenceRow(O + r0, c00, c01, load<f32>(dp), beta, hasBeta, B + r0);
+      influenceRow(O + r0 + 32, c10, c11, load<f32>(dp, 4), beta, hasBeta, B + r0 + 32);
+      influenceRow(O + r0 + 64, c20, c21, load<f32>(dp, 8), beta, hasBeta, B + r0 + 64);
+      influenceRow(O + r0 + 96, c30, c31, load<f32>(dp, 12), beta, hasBeta, B + r0 + 96);
+    }
+    for (let i = n4; i < n; i++) {
+      let c0 = f32x4.splat(0), c1 = f32x4.splat(0);
+      let a = At + (<usize>i << 2), b = B;
+      for (let p = 0; p < n; p++) {
+        const x = v128.load32_splat(a);
+        c0 = f32x4.add(c0, f32x4.mul(x, v128.load(b)));
+        c1 = f32x4.add(c1, f32x4.mul(x, v128.load(b, 16)));
+        a += lda;
+        b += 32;
+      }
+      const r = <usize>i << 5;
+      influenceRow(O + r, c0, c1, load<f32>(d + (<usize>i << 2)), beta, hasBeta, B + r);
+    }
+    // The immediate term: one entry per column, in row ic of column j·n + ic.
+    const c0 = jp << 3;
+    const lanes = min(8, C - c0);
+    for (let t = 0; t < lanes; t++) {
+      const o = O + (<usize>ic << 5) + (<usize>t << 2);
+      const di = load<f32>(d + (<usize>ic << 2));
+      store<f32>(o, load<f32>(o) + di * load<f32>(z + (<usize>jc << 2)));
+      if (++ic == n) {
+        ic = 0;
+        jc++;
+      }
+    }
+    // g += qᵀ·(this panel of Mout), while the panel is still in L1.
+    let G0 = f32x4.splat(0), G1 = f32x4.splat(0);
+    let o = O;
+    for (let i = 0; i < n; i++) {
+      const qs = v128.load32_splat(q + (<usize>i << 2));
+      G0 = f32x4.add(G0, f32x4.mul(qs, v128.load(o)));
+      G1 = f32x4.add(G1, f32x4.mul(qs, v128.load(o, 16)));
+      o += 32;
+    }
+    const gc = g + (<usize>c0 << 2);
+    if (lanes == 8) {
+      v128.store(gc, f32x4.add(v128.load(gc), G0));
+      v128.store(gc, f32x4.add(v128.load(gc, 16), G1), 16);
+    } else {
+      v128.store(T, G0);
+      v128.store(T, G1, 16);
+      for (let t = 0; t < lanes; t++) {
+        const p = gc + (<usize>t << 2);
+        store<f32>(p, load<f32>(p) + load<f32>(T + (<usize>t << 2)));
+      }
+    }
+  }
+}

@@ -24,6 +24,7 @@ export { Rng } from './rng.js';
 export { allocFloats, allocInts, kernelBackend, setKernelBackend, wasmMemoryInUse, wasmSimdAvailable, type KernelBackend } from './backend.js';
 export type { FloatArray } from './check.js';
 export { gemmNN, gemmNT, gemmTN } from './gemm.js';
+export { influenceFloats, influenceIndex, influenceStep } from './influence.js';
 export { SparseMatrix, sparseGemmNN, sparseGemmTN, sparseSgdTN } from './sparse.js';
 export {
   ACTIVATIONS, activate, axpy, broadcastRows, mulActivationDerivative, reluInPlace, scale, sigmoidInPlace, tanhInPlace,

@@ -235,6 +235,21 @@ export class RnnCell implements RecurrentCell {
     }
   }
 
+  kroneckerForm(): { readonly At: Float32Array; readonly beta: number; readonly groups: number } {
+    // θ = (Wt, Ut, b) with entry j·N + i of each block feeding unit i: one Kronecker form over z = [a; x; 1].
+    return { At: this.Wt, beta: 1 - this.alpha, groups: this.n + this.inputs + 1 };
+  }
+
+  kroneckerFactors(sPrev: Float32Array, x: Float32Array, aux: Float32Array, d: Float32Array, z: Float32Array): void {
+    const N = this.n, I = this.inputs, a = this.alpha;
+    for (let i = 0; i < N; i++) {
+      d[i] = a * aux[i]!;
+      z[i] = sPrev[i]!;
+    }
+    for (let j = 0; j < I; j++) z[N + j] = x[j]!;
+    z[N + I] = 1;
+  }
+
   immediateVjpNorm(sPrev: Float32Array, x: Float32Array, aux: Float32Array, u: Float32Array): number {
     const N = this.n, I = this.inputs, a = this.alpha;
     let l = 0, r = 1;

@@ -1,5 +1,5 @@
 import { CredoError, type ComponentInfo } from '@credo/core';
-import { allocFloats, gemmNN } from '@credo/tensor';
+import { allocFloats, gemmNN, influenceFloats, influenceStep } from '@credo/tensor';
 import { mm } from '../small-products.js';
 import type { ParamUpdater } from '../param-updater.js';
 import type { ParamBlock, RecurrentCell } from '../recurrent-cell.js';
@@ -24,7 +24,10 @@ export const RTRL_INFO: ComponentInfo = {
 /**
  * Exact RTRL. Each sequence keeps M ∈ ℝ^{n×C} (C = the tracked parameters), updated every step as
  * M ← J_t·M + ∂s_t/∂θ (J_t·M is one real GEMM: 2N⁴ FLOP for the rnn with influence W), and
- * the parameters move by q_tᵀ·M each step, where q_t = ∂ℓ_t/∂s_t. With the parameters frozen the
+ * the parameters move by q_tᵀ·M each step, where q_t = ∂ℓ_t/∂s_t. Cells with a Kronecker form
+ * (the rnn: J_t = (1−α)I + diag(α·φ′)·W) run the whole step as @credo/tensor's fused
+ * `influenceStep` — J never formed, M in its panel layout, qᵀ·M accumulated in the same pass —
+ * others (influence-chain) as J_t (dense) times M. With the parameters frozen the
  * sum of these per-step gradients over a sequence equals BPTT's gradient of the summed loss
  * (tested); when they move, M mixes Jacobians of past parameters, which is standard online RTRL.
  *
@@ -49,8 +52,11 @@ class RtrlState implements SequenceRuleState {
   private readonly C: number;
   private readonly M: Float32Array[] = [];
   private scratch: Float32Array;
-  private readonly J: Float32Array;
   private readonly gView: Float32Array;
+  /** The fused path (cell.kroneckerForm): A transposed, β, groups of C = n·L, and the per-row d and z. */
+  private readonly fused: { At: Float32Array; beta: number; L: number; d: Float32Array; z: Float32Array } | undefined;
+  /** The dense path: J_t, n × n (M is then row-major n × C). */
+  private readonly J: Float32Array | undefined;
 
   constructor(ctx: SequenceRuleContext) {
     const cell = ctx.cell;
@@ -69,9 +75,19 @@ class RtrlState implements SequenceRuleState {
     this.trainedBlocks = this.tracked.map((_, i) => i);
     const last = this.tracked[this.tracked.length - 1]!;
     this.C = last.offset + last.rows * last.cols;
-    for (let r = 0; r < this.rows; r++) this.M.push(allocFloats(cell.n * this.C));
-    this.scratch = allocFloats(cell.n * this.C);
-    this.J = allocFloats(cell.n * cell.n);
+    const n = cell.n;
+    const form = cell.kroneckerForm?.();
+    if (form !== undefined && cell.kroneckerFactors !== undefined && this.C % n === 0 && this.C / n <= form.groups) {
+      const L = this.C / n;
+      this.fused = { At: form.At, beta: form.beta, L, d: allocFloats(n), z: allocFloats(form.groups) };
+      this.J = undefined;
+    } else {
+      this.fused = undefined;
+      this.J = allocFloats(n * n);
+    }
+    const len = this.fused === undefined ? n * this.C : influenceFloats(n, this.fused.L);
+    for (let r = 0; r < this.rows; r++) this.M.push(allocFloats(len));
+    this.scratch = allocFloats(len);
     this.gView = ctx.updater.gTheta.subarray(0, this.C);
   }
 
@@ -83,22 +99,28 @@ class RtrlState implements SequenceRuleState {
     u.advance(x);
     const loss = u.loss(target, mask);
     u.backOutput(this.updater.gReadout);
-    const { cell, C } = this;
+    const { cell, C, fused } = this;
     const n = cell.n, I = cell.inputs, A = cell.auxSize;
     const single = this.rows === 1;
     for (let r = 0; r < this.rows; r++) {
       const sPrev = single ? u.sPrev : u.sPrev.subarray(r * n, (r + 1) * n);
       const xr = single ? u.x : u.x.subarray(r * I, (r + 1) * I);
       const aux = single ? u.aux : u.aux.subarray(r * A, (r + 1) * A);
+      const q = single ? u.q : u.q.subarray(r * n, (r + 1) * n);
       const M = this.M[r]!, out = this.scratch;
-      // J_t·M as one GEMM (2n²C FLOP, the N⁴ of RTRL), then the immediate influence.
-      cell.jacobianDense(sPrev, xr, aux, this.J);
-      gemmNN(n, C, n, this.J, M, out);
-      for (const b of this.tracked) cell.addImmediate(sPrev, xr, aux, out, C, b, b.offset);
+      if (fused !== undefined) {
+        // M ← J_t·M + ∂s_t/∂θ and g[0..C) += q_rᵀ·M in one pass (q already carries the 1/rows of the batch mean).
+        cell.kroneckerFactors!(sPrev, xr, aux, fused.d, fused.z);
+        influenceStep(n, fused.L, fused.At, fused.d, fused.beta, fused.z, q, M, out, this.gView);
+      } else {
+        // J_t·M as one GEMM (2n²C FLOP, the N⁴ of RTRL), then the immediate influence.
+        cell.jacobianDense(sPrev, xr, aux, this.J!);
+        gemmNN(n, C, n, this.J!, M, out);
+        for (const b of this.tracked) cell.addImmediate(sPrev, xr, aux, out, C, b, b.offset);
+        mm('NN', 1, C, n, q, out, this.gView, 1, 1);
+      }
       this.M[r] = out;
       this.scratch = M;
-      // g[0..C) += q_rᵀ·M_r  (q already carries the 1/rows of the batch mean)
-      mm('NN', 1, C, n, single ? u.q : u.q.subarray(r * n, (r + 1) * n), out, this.gView, 1, 1);
     }
     this.updater.commit(this.trainedBlocks);
     return loss;
@@ -107,6 +129,6 @@ class RtrlState implements SequenceRuleState {
   endSegment(): void {}
 
   memoryFloats(): number {
-    return (this.rows + 1) * this.cell.n * this.C;
+    return (this.rows + 1) * this.scratch.length;
   }
 }

@@ -37,6 +37,8 @@ export interface KernelExports {
     alpha: number, beta: number, sgd: number, lr: number, T: number): void;
   sparseLoad(x: number, rows: number, cols: number, rowPtr: number, colIdx: number, values: number,
     colPtr: number, rowIdx: number, colValues: number, activeCols: number, cursor: number): number;
+  influenceStep(n: number, L: number, At: number, d: number, beta: number, z: number, q: number,
+    Min: number, Mout: number, g: number, T: number): void;
   tanhInPlace(a: number, len: number): void;
   sigmoidInPlace(a: number, len: number): void;
 }

@@ -94,6 +94,43 @@ export class WasmKernels {
     return { nnz, active: cursor[X.cols]! };
   }
 
+  /**
+   * The fused RTRL step of assembly/kernels.ts (contract there and in influence.ts). Operands
+   * outside wasm memory are copied in (and Mout, g back) like gemm's; the rtrl rule allocates
+   * everything with `allocFloats`, so its steps copy nothing.
+   */
+  influenceStep(n: number, L: number, At: Float32Array, d: Float32Array, beta: number, z: Float32Array, q: Float32Array,
+    Min: Float32Array, Mout: Float32Array, g: Float32Array, lenM: number): void {
+    const h = this.heap;
+    if (h.owns(Min) && h.owns(Mout) && h.owns(At) && h.owns(d) && h.owns(z) && h.owns(q) && h.owns(g)) {
+      h.exports.influenceStep(n, L, At.byteOffset, d.byteOffset, beta, z.byteOffset, q.byteOffset, Min.byteOffset, Mout.byteOffset,
+        g.byteOffset, this.scratch.byteOffset);
+      return;
+    }
+    // Scratch layout (floats, 16-aligned parts): [T 32][At][d][z][q][Min][Mout][g]
+    const lens = [n * n, n, L, n, lenM, lenM, n * L];
+    const srcs = [At, d, z, q, Min, Mout, g];
+    const offs: number[] = [];
+    let off = 32;
+    for (const len of lens) {
+      offs.push(off);
+      off += align16(len) + 16;
+    }
+    const s = this.work(off);
+    const addr: number[] = [];
+    for (let k = 0; k < srcs.length; k++) {
+      const a = srcs[k]!;
+      if (h.owns(a)) addr.push(a.byteOffset);
+      else {
+        s.set(a.subarray(0, lens[k]), offs[k]);
+        addr.push(s.byteOffset + offs[k]! * 4);
+      }
+    }
+    h.exports.influenceStep(n, L, addr[0]!, addr[1]!, beta, addr[2]!, addr[3]!, addr[4]!, addr[5]!, addr[6]!, s.byteOffset);
+    if (!h.owns(Mout)) Mout.set(s.subarray(offs[5]!, offs[5]! + lenM));
+    if (!h.owns(g)) g.set(s.subarray(offs[6]!, offs[6]! + n * L));
+  }
+
   tanh(a: Float32Array, len: number): void {
     this.unary(a, len, (p) => this.heap.exports.tanhInPlace(p, len));
   }

@@ -1,0 +1,167 @@
+import { describe, expect, it } from 'vitest';
+import { allocFloats, influenceFloats, influenceIndex, influenceStep, Rng, type KernelBackend } from '@credo/tensor';
+import { BACKENDS, firstDifference, randomMatrix, withBackend } from './helpers.js';
+
+interface Case {
+  n: number;
+  L: number;
+  beta: number;
+}
+
+interface Operands {
+  At: Float32Array;
+  d: Float32Array;
+  z: Float32Array;
+  q: Float32Array;
+  /** Logical n × C, row-major. */
+  M: Float32Array;
+  g: Float32Array;
+}
+
+function operands(c: Case, seed: number): Operands {
+  const rng = Rng.derive(seed, 'influence-test');
+  const C = c.n * c.L;
+  return {
+    At: randomMatrix(rng, c.n * c.n), d: randomMatrix(rng, c.n), z: randomMatrix(rng, c.L),
+    q: randomMatrix(rng, c.n), M: randomMatrix(rng, c.n * C, 0.1), g: randomMatrix(rng, C),
+  };
+}
+
+function toPanels(n: number, L: number, M: Float32Array, out: Float32Array): Float32Array {
+  out.fill(0);
+  for (let i = 0; i < n; i++) for (let c = 0; c < n * L; c++) out[influenceIndex(n, i, c)] = M[i * n * L + c]!;
+  return out;
+}
+
+function fromPanels(n: number, L: number, P: Float32Array): Float32Array {
+  const M = new Float32Array(n * n * L);
+  for (let i = 0; i < n; i++) for (let c = 0; c < n * L; c++) M[i * n * L + c] = P[influenceIndex(n, i, c)]!;
+  return M;
+}
+
+/** The arithmetic contract of influence.ts written naively, for one backend. */
+function reference(c: Case, o: Operands, backend: KernelBackend): { M: Float32Array; g: Float32Array } {
+  const { n, L } = c, C = n * L, f = Math.fround;
+  const f32 = backend === 'wasm';
+  const beta = f32 ? f(c.beta) : c.beta;
+  const M = new Float32Array(n * C), g = Float32Array.from(o.g);
+  for (let i = 0; i < n; i++) {
+    for (let col = 0; col < C; col++) {
+      let s = 0;
+      for (let p = 0; p < n; p++) {
+        const prod = o.At[p * n + i]! * o.M[p * C + col]!;
+        s = f32 ? f(s + f(prod)) : s + prod;
+      }
+      const di = o.d[i]!, mi = o.M[i * C + col]!;
+      let v = f32 ? (beta === 0 ? f(di * s) : f(f(di * s) + f(beta * mi))) : f(di * s + beta * mi);
+      if (col % n === i) v = f32 ? f(v + f(di * o.z[(col - i) / n]!)) : f(v + di * o.z[(col - i) / n]!);
+      M[i * C + col] = v;
+    }
+  }
+  for (let col = 0; col < C; col++) {
+    let G = 0;
+    for (let i = 0; i < n; i++) {
+      const prod = o.q[i]! * M[i * C + col]!;
+      G = f32 ? f(G + f(prod)) : G + prod;
+    }
+    g[col] = g[col]! + G;
+  }
+  return { M, g };
+}
+
+function run(c: Case, o: Operands, alloc: (n: number) => Float32Array): { M: Float32Array; g: Float32Array; padding: number[] } {
+  const len = influenceFloats(c.n, c.L);
+  const Min = toPanels(c.n, c.L, o.M, alloc(len)), Mout = alloc(len).fill(Number.NaN);
+  const cp = (a: Float32Array): Float32Array => {
+    const b = alloc(a.length);
+    b.set(a);
+    return b;
+  };
+  const g = cp(o.g);
+  influenceStep(c.n, c.L, cp(o.At), cp(o.d), c.beta, cp(o.z), cp(o.q), Min, Mout, g);
+  const padding: number[] = [];
+  const C = c.n * c.L;
+  for (let i = 0; i < c.n; i++) for (let col = C; col < Math.ceil(C / 8) * 8; col++) padding.push(Mout[influenceIndex(c.n, i, col)]!);
+  return { M: fromPanels(c.n, c.L, Mout), g: Float32Array.from(g), padding };
+}
+
+const CASES: Case[] = [
+  { n: 1, L: 1, beta: 0 },
+  { n: 5, L: 3, beta: 0.3 },      // a 7-lane last panel, one row past the 4-row tiles
+  { n: 8, L: 8, beta: 0 },        // the rnn with influence over W
+  { n: 12, L: 13, beta: 0.5 },    // panels straddling groups, leaky
+  { n: 16, L: 16 + 3 + 1, beta: 0 },
+  { n: 7, L: 2, beta: 0 },
+];
+
+describe('influenceStep (fused RTRL step)', () => {
+  it('the panel layout: size and index', () => {
+    expect(influenceFloats(5, 3)).toBe(5 * 16);
+    expect(influenceFloats(8, 8)).toBe(8 * 64);
+    expect(influenceIndex(5, 2, 0)).toBe(16);
+    expect(influenceIndex(5, 2, 9)).toBe((5 + 2) * 8 + 1);
+  });
+
+  for (const backend of BACKENDS) {
+    it(`${backend}: follows its arithmetic contract bit for bit, in place and on copied operands; padding stays zero`, () => {
+      withBackend(backend, () => {
+        for (const [k, c] of CASES.entries()) {
+          const o = operands(c, k);
+          const want = reference(c, o, backend);
+          for (const alloc of [allocFloats, (n: number) => new Float32Array(n)]) {
+            const got = run(c, o, alloc);
+            expect(firstDifference(got.M, want.M), `M n=${c.n} L=${c.L}`).toBe(-1);
+            expect(firstDifference(got.g, want.g), `g n=${c.n} L=${c.L}`).toBe(-1);
+            expect(got.padding.every((v) => v === 0)).toBe(true);
+          }
+        }
+      });
+    });
+  }
+
+  it('the backends agree to float32 rounding over a run of steps, against a float64 recursion', () => {
+    const c: Case = { n: 12, L: 13, beta: 0.25 }, C = c.n * c.L, T = 6;
+    const rng = Rng.derive(3, 'influence-run');
+    const At = randomMatrix(rng, c.n * c.n).map((v) => v * 0.4);
+    const ds = Array.from({ length: T }, () => randomMatrix(rng, c.n));
+    const zs = Array.from({ length: T }, () => randomMatrix(rng, c.L));
+    const q = randomMatrix(rng, c.n);
+    // float64: M ← diag(d)(A·M + zᵀ⊗I) + β·M, g += qᵀM
+    let M64 = new Float64Array(c.n * C);
+    const g64 = new Float64Array(C);
+    for (let t = 0; t < T; t++) {
+      const next = new Float64Array(c.n * C);
+      for (let i = 0; i < c.n; i++) {
+        for (let col = 0; col < C; col++) {
+          let s = 0;
+          for (let p = 0; p < c.n; p++) s += At[p * c.n + i]! * M64[p * C + col]!;
+          if (col % c.n === i) s += zs[t]![(col - i) / c.n]!;
+          next[i * C + col] = ds[t]![i]! * s + c.beta * M64[i * C + col]!;
+        }
+      }
+      M64 = next;
+      for (let col = 0; col < C; col++) for (let i = 0; i < c.n; i++) g64[col] = g64[col]! + q[i]! * M64[i * C + col]!;
+    }
+    const scale = Math.max(...g64.map(Math.abs));
+    for (const backend of BACKENDS) {
+      withBackend(backend, () => {
+        let a = allocFloats(influenceFloats(c.n, c.L)), b = allocFloats(influenceFloats(c.n, c.L));
+        const g = allocFloats(C);
+        for (let t = 0; t < T; t++) {
+          influenceStep(c.n, c.L, At, ds[t]!, c.beta, zs[t]!, q, a, b, g);
+          [a, b] = [b, a];
+        }
+        const M = fromPanels(c.n, c.L, a);
+        for (let k = 0; k < C; k++) expect(Math.abs(g[k]! - g64[k]!), `${backend} g[${k}]`).toBeLessThan(1e-5 * scale);
+        for (let k = 0; k < c.n * C; k++) expect(Math.abs(M[k]! - M64[k]!), `${backend} M[${k}]`).toBeLessThan(1e-5);
+      });
+    }
+  });
+
+  it('rejects arrays that are too short and bad dimensions', () => {
+    const a = new Float32Array(64);
+    expect(() => influenceStep(4, 4, a, a, 0, a, a, new Float32Array(8), a, a)).toThrow(/Min has 8 elements/);
+    expect(() => influenceStep(4, 3, a.subarray(0, 15), a, 0, a, a, a, a, a)).toThrow(/At has 15/);
+    expect(() => influenceStep(-1, 4, a, a, 0, a, a, a, a, a)).toThrow(/dimension n/);
+  });
+});
