@@ -16,6 +16,7 @@ import {
   type MetricsStore,
   type SweepRecord,
   type TrialRecord,
+  MetricBuffer,
 } from '@credo/store';
 import { clickhouseClient, clickhouseClientInsert, startClickHouse, type ClickHouseServer } from '@credo/testing';
 
@@ -430,6 +431,38 @@ function metricRows(sweepId: string, trialKey: string, attempt: number, name: st
 }
 
 describe('ClickHouse store: ingest (the cluster ingester)', () => {
+  it('metrics as a MetricBuffer (the ingester\'s binary path) round-trip exactly: NaN, ±Infinity, -0, 5e-324, steps up to 2^53 - 1, long and non-ASCII names', async () => {
+    const store = await openClickHouseStore(ch.storeUrl({ database: freshDb() }));
+    try {
+      const values = [Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, -0, 5e-324, -1.7976931348623157e308, 0.1, 1 / 3];
+      const steps = [0, 1, 127, 128, 2 ** 32 - 1, 2 ** 32, 2 ** 40 + 3, Number.MAX_SAFE_INTEGER];
+      const names = ['ünïcode/✓', 'n'.repeat(300)];
+      const b = new MetricBuffer();
+      const sid = b.seriesId('bin', 'trial-ä', 2 ** 32 - 1);
+      for (const name of names) values.forEach((v, i) => b.add(sid, name, steps[i]!, v, 1_700_000_000_000 + i));
+      await store.ingest({ metrics: b });
+      const r = await store.query("SELECT trial_key, attempt, name, step, hex(reinterpretAsString(value)), time_ms, toUInt32(time) FROM metrics WHERE sweep_id = 'bin' ORDER BY name, step");
+      // The value's 8 bytes, little-endian, as reinterpretAsString gives them (trailing zero bytes dropped).
+      const bits = (v: number): string => {
+        const b = Buffer.alloc(8);
+        b.writeDoubleLE(v);
+        return b.toString('hex').toUpperCase().replace(/(00)+$/, '');
+      };
+      // Read back bit for bit (text output of NaN/-0 would hide a wrong sign or payload).
+      expect(r.rows.map((x) => x.map(String))).toEqual(
+        [...names].sort().flatMap((name) => values.map((v, i) => ['trial-ä', String(2 ** 32 - 1), name, String(steps[i]), bits(v), String(1_700_000_000_000 + i), String(1_700_000_000)])),
+      );
+      // The buffer is checked like rows: a bad point rejects the whole call and writes nothing.
+      const bad = new MetricBuffer();
+      bad.add(bad.seriesId('bin2', 't', 1), 'ok', 1, 1, 1);
+      bad.add(bad.seriesId('bin2', 't', 1), 'ok', -1, 1, 1);
+      expect((await rejection(store.ingest({ metrics: bad }))).message).toContain('step');
+      expect((await store.query("SELECT count() FROM metrics WHERE sweep_id = 'bin2'")).rows).toEqual([[0]]);
+    } finally {
+      await store.close();
+    }
+  });
+
   it('writes sweeps, trials and metrics; the same batch twice changes nothing', async () => {
     const store = await openClickHouseStore(ch.storeUrl({ database: freshDb() }));
     try {

@@ -26,6 +26,7 @@ export type {
 } from './gen/credo-v1.js';
 export { descriptor, messageTypeNames, serviceMethods } from './gen/credo-v1.js';
 export { codec, TrialCodec, MetricBatchCodec, TrialResultCodec, SweepStatusCodec, type Codec } from './codec.js';
+export { scanMetricBatch, type MetricBatchVisitor } from './metric-batch-scan.js';
 export {
   CoordinatorServiceDefinition, HealthServiceDefinition, addService,
   createCoordinatorClient, createHealthClient, healthImplementation,

@@ -83,6 +83,24 @@ export class ClickHouseConn {
   }
 
   /**
+   * One INSERT of `RowBinary` rows into `table` (`columns` in the order each row's fields are
+   * encoded; the others take their defaults). Like {@link insertTsv}, `chunks` stream lazily.
+   */
+  async insertRowBinary(table: string, columns: readonly string[], chunks: Iterable<Buffer>): Promise<void> {
+    try {
+      const r = await this.client.exec({
+        query: `INSERT INTO ${table} (${columns.join(', ')}) FORMAT RowBinary`,
+        values: Readable.from(chunks, { objectMode: false }),
+        clickhouse_settings: { wait_end_of_query: 1 },
+      });
+      // The response body must be drained for the request (and its socket) to finish.
+      for await (const _ of r.stream) void _;
+    } catch (e) {
+      throw this.wrap(e);
+    }
+  }
+
+  /**
    * Runs a query and returns its result as `RowBinary` bytes: for large numeric results (curve
    * values) it skips formatting and parsing 10⁶ floats as text, which cost more than the query.
    */

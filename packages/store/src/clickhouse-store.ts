@@ -6,12 +6,13 @@ import { CredoError, type MetricPoint, type TrialStatus } from '@credo/core';
 import { ClickHouseConn } from './clickhouse-conn.js';
 import { checkReadOnlySql, queryError, serverCode } from './clickhouse-read-only.js';
 import { checkClickHouseSchema, migrateClickHouse } from './clickhouse-schema.js';
-import { escapeString, formatNumber, isIdentifier, sql, sqlList, SqlRaw, sqlValue, tsvField, type SqlValue } from './clickhouse-sql.js';
+import { isIdentifier, sql, sqlList, SqlRaw, sqlValue, tsvField, type SqlValue } from './clickhouse-sql.js';
 import { checkBy, curveStat, curveStatuses, groupOf } from './curve-cells.js';
 import { checkExportOptions, copyExport, duckString } from './export-sql.js';
 import { checkRegressRun, regressRunFromRow, RESULT_COLUMNS, resultFields, resultFromRow } from './regress-records.js';
 import { describeTarget, maskSecret, parseClickHouseUrl, type ClickHouseTarget } from './clickhouse-url.js';
 import { MetricBuffer } from './metric-buffer.js';
+import { metricRowBinary } from './clickhouse-row-binary.js';
 import {
   COMPLETE_STATUSES,
   TRIAL_STATUSES,
@@ -111,11 +112,15 @@ export interface IngestMetric {
   readonly timeMs: number;
 }
 
-/** One call's rows per table. (Plain arrays, so that a caller can gather a batch with push.) */
+/**
+ * One call's rows per table. (Plain arrays, so that a caller can gather a batch with push.)
+ * Metrics may also come as a {@link MetricBuffer}, columns with their strings dictionary-encoded,
+ * which is how the cluster ingester gathers them without an object per point.
+ */
 export interface IngestBatch {
   sweeps?: IngestSweep[];
   trials?: IngestTrial[];
-  metrics?: IngestMetric[];
+  metrics?: IngestMetric[] | MetricBuffer;
 }
 
 /** Names the cluster ingester uses for the same shapes. */
@@ -657,11 +662,10 @@ export class ClickHouseStore implements MetricsStore {
     this.checkWritable();
     const sweeps = (batch.sweeps ?? []).map((s, i) => ingestSweepRow(s, i));
     const trials = (batch.trials ?? []).map((t, i) => ingestTrialRow(t, i, this.worker));
-    const metrics = batch.metrics ?? [];
-    checkIngestMetrics(metrics);
+    const metrics = ingestMetricBuffer(batch.metrics);
     return this.write('ingest', async () => {
       if (sweeps.length > 0) await this.insertSweeps(sweeps);
-      if (metrics.length > 0) await this.conn.insertTsv('metrics', METRIC_COLUMNS, metricRowsTsv(metrics));
+      if (metrics.size > 0) await this.conn.insertRowBinary('metrics', METRIC_COLUMNS, metricRowBinary(metrics));
       if (trials.length > 0) await this.insertTrials(trials);
       for (const s of sweeps) this.knownSweeps.add(s.id);
     });
@@ -803,7 +807,7 @@ export class ClickHouseStore implements MetricsStore {
   private async flush(): Promise<void> {
     if (this.buffer.size > 0) this.unsent.push(this.buffer.take());
     while (this.unsent.length > 0) {
-      await this.conn.insertTsv('metrics', METRIC_COLUMNS, bufferTsv(this.unsent[0]!));
+      await this.conn.insertRowBinary('metrics', METRIC_COLUMNS, metricRowBinary(this.unsent[0]!));
       this.unsent.shift();
     }
     this.buffered.clear();
@@ -956,10 +960,35 @@ function checkIngestMetrics(rows: readonly IngestMetric[]): void {
     if (typeof r.trialKey !== 'string' || r.trialKey === '') throw bad(`metrics[${i}].trialKey`, r.trialKey, 'a non-empty string');
     if (!Number.isSafeInteger(r.attempt) || r.attempt < 1) throw bad(`metrics[${i}].attempt`, r.attempt, 'an integer ≥ 1');
     if (typeof r.name !== 'string' || r.name === '') throw bad(`metrics[${i}].name`, r.name, 'a non-empty string');
-    if (!Number.isSafeInteger(r.step) || r.step < 0) throw bad(`metrics[${i}].step`, r.step, 'an integer ≥ 0');
-    if (typeof r.value !== 'number') throw bad(`metrics[${i}].value`, r.value, 'a number (NaN and ±Infinity allowed)');
-    if (typeof r.timeMs !== 'number' || !Number.isFinite(r.timeMs) || r.timeMs < 0) throw bad(`metrics[${i}].timeMs`, r.timeMs, 'milliseconds since the epoch (≥ 0)');
+    checkPointFields(i, r.step, r.value, r.timeMs);
   }
+}
+
+function checkPointFields(i: number, step: unknown, value: unknown, timeMs: unknown): void {
+  if (!Number.isSafeInteger(step) || (step as number) < 0) throw bad(`metrics[${i}].step`, step, 'an integer ≥ 0');
+  if (typeof value !== 'number') throw bad(`metrics[${i}].value`, value, 'a number (NaN and ±Infinity allowed)');
+  if (typeof timeMs !== 'number' || !Number.isFinite(timeMs) || timeMs < 0) throw bad(`metrics[${i}].timeMs`, timeMs, 'milliseconds since the epoch (≥ 0)');
+}
+
+/** The metrics of an ingest call, checked, as one buffer (the one way they are written). */
+function ingestMetricBuffer(metrics: IngestMetric[] | MetricBuffer | undefined): MetricBuffer {
+  if (metrics instanceof MetricBuffer) {
+    metrics.series.forEach((s, k) => {
+      if (typeof s.sweepId !== 'string' || s.sweepId === '') throw bad(`metrics.series[${k}].sweepId`, s.sweepId, 'a non-empty string');
+      if (typeof s.trialKey !== 'string' || s.trialKey === '') throw bad(`metrics.series[${k}].trialKey`, s.trialKey, 'a non-empty string');
+      if (!Number.isSafeInteger(s.attempt) || s.attempt < 1 || s.attempt > 0xffffffff) throw bad(`metrics.series[${k}].attempt`, s.attempt, 'an integer ≥ 1');
+    });
+    metrics.names.forEach((n, k) => {
+      if (typeof n !== 'string' || n === '') throw bad(`metrics.names[${k}]`, n, 'a non-empty string');
+    });
+    for (let i = 0; i < metrics.size; i++) checkPointFields(i, metrics.steps[i], metrics.values[i], metrics.times[i]);
+    return metrics;
+  }
+  const rows = metrics ?? [];
+  checkIngestMetrics(rows);
+  const b = new MetricBuffer();
+  for (const r of rows) b.add(b.seriesId(r.sweepId, r.trialKey, r.attempt), r.name, r.step, r.value, r.timeMs);
+  return b;
 }
 
 /** ClickHouse keeps times as unsigned epoch ms: a point before 1970 is refused with the batch. */
@@ -976,42 +1005,6 @@ function* tsvLines<T>(rows: readonly T[], fields: (r: T) => SqlValue[]): Generat
     const end = Math.min(rows.length, o + CHUNK_LINES);
     for (let i = o; i < end; i++) chunk += fields(rows[i]!).map(tsvField).join('\t') + '\n';
     yield chunk;
-  }
-}
-
-/** Ingested metric rows as TSV (hand-rolled: this is the hot path of the ingester). */
-function* metricRowsTsv(rows: readonly IngestMetric[]): Generator<string> {
-  let lastSweep = '';
-  let lastSweepEsc = '';
-  let lastTrial = '';
-  let lastTrialEsc = '';
-  let lastName = '';
-  let lastNameEsc = '';
-  for (let o = 0; o < rows.length; o += CHUNK_LINES) {
-    const end = Math.min(rows.length, o + CHUNK_LINES);
-    const parts = new Array<string>(end - o);
-    for (let i = o; i < end; i++) {
-      const r = rows[i]!;
-      if (r.sweepId !== lastSweep) lastSweepEsc = escapeString((lastSweep = r.sweepId));
-      if (r.trialKey !== lastTrial) lastTrialEsc = escapeString((lastTrial = r.trialKey));
-      if (r.name !== lastName) lastNameEsc = escapeString((lastName = r.name));
-      parts[i - o] = `${lastSweepEsc}\t${lastTrialEsc}\t${r.attempt}\t${lastNameEsc}\t${r.step}\t${formatNumber(r.value)}\t${Math.round(r.timeMs)}\n`;
-    }
-    yield parts.join('');
-  }
-}
-
-/** A {@link MetricBuffer} as TSV: its strings are escaped once per distinct value, not per row. */
-function* bufferTsv(b: MetricBuffer): Generator<string> {
-  const series = b.series.map((s) => `${escapeString(s.sweepId)}\t${escapeString(s.trialKey)}\t${s.attempt}\t`);
-  const names = b.names.map((n) => `${escapeString(n)}\t`);
-  for (let o = 0; o < b.size; o += CHUNK_LINES) {
-    const end = Math.min(b.size, o + CHUNK_LINES);
-    const parts = new Array<string>(end - o);
-    for (let i = o; i < end; i++) {
-      parts[i - o] = `${series[b.seriesIds[i]! - 1]}${names[b.nameIds[i]! - 1]}${b.steps[i]}\t${formatNumber(b.values[i]!)}\t${Math.round(b.times[i]!)}\n`;
-    }
-    yield parts.join('');
   }
 }
 

@@ -63,6 +63,7 @@ export {
   type ClickHouseMetricRow,
 } from './clickhouse-store.js';
 export { CLICKHOUSE_SCHEMA_VERSION, clickhouseSchemaStatements } from './clickhouse-schema.js';
+export { MetricBuffer, type Series } from './metric-buffer.js';
 export { parseClickHouseUrl, maskUrl, DEFAULT_DATABASE as CLICKHOUSE_DEFAULT_DATABASE, type ClickHouseTarget } from './clickhouse-url.js';
 export { escapeString, sqlValue, tsvField, sql, sqlList, identifier, SqlRaw, type SqlValue } from './clickhouse-sql.js';
 export { parseTsvWithNamesAndTypes, parseQuoted, type TextResult } from './clickhouse-values.js';

@@ -30,37 +30,60 @@ export class MetricBuffer {
   times: number[] = [];
   private seriesIndex = new Map<string, number>();
   private nameIndex = new Map<string, number>();
+  private lastName = '';
+  private lastNameId = 0;
 
   get size(): number {
     return this.steps.length;
   }
 
   push(sweepId: string, trialKey: string, attempt: number, points: readonly MetricPoint[]): void {
+    const sid = this.seriesId(sweepId, trialKey, attempt);
+    for (const p of points) this.add(sid, p.name, p.step, p.value, p.time);
+  }
+
+  /**
+   * The id of a (sweep, trial, attempt) series for {@link MetricBuffer.add}, registered on
+   * first use. Ids stay valid until {@link MetricBuffer.take}.
+   *
+   * @example
+   * ```ts
+   * const sid = buffer.seriesId('s1', 'trial-a', 1);
+   * buffer.add(sid, 'train/loss', 10, 0.42, Date.now());
+   * ```
+   */
+  seriesId(sweepId: string, trialKey: string, attempt: number): number {
     const sk = `${sweepId}\u0000${trialKey}\u0000${attempt}`;
     let sid = this.seriesIndex.get(sk);
     if (sid === undefined) {
       this.series.push({ sweepId, trialKey, attempt });
       this.seriesIndex.set(sk, (sid = this.series.length));
     }
-    let lastName = '';
-    let lastId = 0;
-    for (const p of points) {
-      // Consecutive points often share a name; skip the map lookup for them.
-      if (p.name !== lastName || lastId === 0) {
-        let id = this.nameIndex.get(p.name);
-        if (id === undefined) {
-          this.names.push(p.name);
-          this.nameIndex.set(p.name, (id = this.names.length));
-        }
-        lastName = p.name;
-        lastId = id;
+    return sid;
+  }
+
+  /** Appends one point of the series `sid` (from {@link MetricBuffer.seriesId}). */
+  add(sid: number, name: string, step: number, value: number, time: number): void {
+    // Consecutive points often share a name; skip the map lookup for them.
+    if (name !== this.lastName || this.lastNameId === 0) {
+      let id = this.nameIndex.get(name);
+      if (id === undefined) {
+        this.names.push(name);
+        this.nameIndex.set(name, (id = this.names.length));
       }
-      this.seriesIds.push(sid);
-      this.nameIds.push(lastId);
-      this.steps.push(p.step);
-      this.values.push(p.value);
-      this.times.push(p.time);
+      this.lastName = name;
+      this.lastNameId = id;
     }
+    this.seriesIds.push(sid);
+    this.nameIds.push(this.lastNameId);
+    this.steps.push(step);
+    this.values.push(value);
+    this.times.push(time);
+  }
+
+  /** Drops the rows after the first `size` (a caller undoing a half-added batch). */
+  truncate(size: number): void {
+    for (const col of [this.seriesIds, this.nameIds, this.steps, this.values, this.times]) col.length = Math.min(col.length, size);
   }
 
   /** Hands over the buffered rows and leaves this buffer empty. */
@@ -75,6 +98,8 @@ export class MetricBuffer {
     [out.times, this.times] = [this.times, []];
     [out.seriesIndex, this.seriesIndex] = [this.seriesIndex, new Map()];
     [out.nameIndex, this.nameIndex] = [this.nameIndex, new Map()];
+    this.lastName = '';
+    this.lastNameId = 0;
     return out;
   }
 }

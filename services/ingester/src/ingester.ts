@@ -1,6 +1,6 @@
 import type { Logger, PromRegistry } from '@credo/core';
-import { INGEST_ACK_WAIT_MS, MetricBatchCodec, TOPOLOGY, TrialResultCodec, type NatsHandles } from '@credo/proto';
-import type { ClickHouseIngestBatch, ClickHouseMetricRow, ClickHouseTrialRow, SweepRecord } from '@credo/store';
+import { INGEST_ACK_WAIT_MS, scanMetricBatch, TOPOLOGY, TrialResultCodec, type NatsHandles } from '@credo/proto';
+import { MetricBuffer, type ClickHouseIngestBatch, type ClickHouseTrialRow, type SweepRecord } from '@credo/store';
 import type { JsMsg } from '@nats-io/jetstream';
 
 /** Where the ingester writes: one insert per table per call, throwing on any failure. */
@@ -18,30 +18,58 @@ export interface IngesterOptions {
 /** Rows per ClickHouse insert the ingester aims at. */
 const TARGET_ROWS = 100_000;
 
-/** Decodes one message into rows; throwing means the message is malformed and is dropped. */
-type Decoder = (m: JsMsg) => ClickHouseIngestBatch;
+/** One insert's rows, gathered message by message. */
+interface Gathered {
+  sweeps: SweepRecord[];
+  trials: ClickHouseTrialRow[];
+  metrics: MetricBuffer;
+}
 
-const decodeMetrics: Decoder = (m) => {
-  const b = MetricBatchCodec.decode(m.data);
-  const metrics: ClickHouseMetricRow[] = b.points.map((p) => ({ sweepId: b.sweepId, trialKey: b.trialKey, attempt: b.attempt, name: p.name, step: p.step, value: p.value, timeMs: p.timeMs }));
-  return { metrics };
+/**
+ * Decodes one message into `into`; throwing means the message is malformed and is dropped. A
+ * decoder adds nothing to `into` when it throws.
+ */
+type Decoder = (m: JsMsg, into: Gathered) => void;
+
+// Straight from the wire into columns: no message object, no object per point (the hot path).
+// What the store would refuse is refused here, per message: a batch insert that can never
+// succeed would otherwise be retried forever and hold up every message behind it.
+const decodeMetrics: Decoder = (m, into) => {
+  const before = into.metrics.size;
+  let sid = 0;
+  try {
+    scanMetricBatch(m.data, {
+      header: (sweepId, trialKey, attempt) => {
+        if (sweepId === '' || trialKey === '' || attempt < 1) throw new Error(`MetricBatch without sweep, trial or attempt (${JSON.stringify({ sweepId, trialKey, attempt })})`);
+        sid = into.metrics.seriesId(sweepId, trialKey, attempt);
+      },
+      point: (name, step, value, timeMs) => {
+        if (name === '' || timeMs < 0) throw new Error(`MetricPoint with an empty name or a negative time (${JSON.stringify({ name, step, timeMs })})`);
+        into.metrics.add(sid, name, step, value, timeMs);
+      },
+    });
+  } catch (e) {
+    into.metrics.truncate(before);
+    throw e;
+  }
 };
 
-const decodeResults: Decoder = (m) => {
+const decodeResults: Decoder = (m, into) => {
   const r = TrialResultCodec.decode(m.data);
   const config = JSON.parse(r.configJson) as unknown;
   const params = JSON.parse(r.paramsJson) as ClickHouseTrialRow['params'];
-  const trial: ClickHouseTrialRow = {
+  into.trials.push({
     sweepId: r.sweepId, trialKey: r.trialKey, configKey: r.configKey, index: r.index, config, params,
     // An attempt that will be retried leaves the trial pending (with its error), so that a final
     // status in ClickHouse always means final: `failed` is never a failure about to be retried.
     status: (r.final ? r.status : 'pending') as ClickHouseTrialRow['status'], attempt: r.attempt, error: r.error, durationMs: r.durationMs, worker: r.worker,
     finishedMs: Number(m.info.timestampNanos / 1_000_000),
-  };
-  return { trials: [trial] };
+  });
 };
 
-const decodeSweeps: Decoder = (m) => ({ sweeps: [m.json<SweepRecord>()] });
+const decodeSweeps: Decoder = (m, into) => {
+  into.sweeps.push(m.json<SweepRecord>());
+};
 
 /**
  * Moves metrics, results and sweep records from JetStream into ClickHouse in large batches.
@@ -116,21 +144,18 @@ export class Ingester {
       }
       waiting = msgs.at(-1)?.info.pending ?? 0;
       if (msgs.length === 0) continue;
-      const batch: Required<ClickHouseIngestBatch> = { sweeps: [], trials: [], metrics: [] };
+      const batch: Gathered = { sweeps: [], trials: [], metrics: new MetricBuffer() };
       const good: JsMsg[] = [];
       for (const m of msgs) {
         try {
-          const b = decode(m);
-          if (b.sweeps) batch.sweeps.push(...b.sweeps);
-          if (b.trials) batch.trials.push(...b.trials);
-          if (b.metrics) batch.metrics.push(...b.metrics);
+          decode(m, batch);
           good.push(m);
         } catch (e) {
           this.opts.log.error('dropping malformed message', { stream, seq: m.seq, error: e });
           m.term();
         }
       }
-      if (good.length > 0) rowsPerMessage = Math.max(1, (batch.metrics.length + batch.trials.length + batch.sweeps.length) / good.length);
+      if (good.length > 0) rowsPerMessage = Math.max(1, (batch.metrics.size + batch.trials.length + batch.sweeps.length) / good.length);
       // If the previous write turns into a retry loop, this batch waits leased, not given up.
       const keepLeased = setInterval(() => {
         for (const m of good) m.working();
@@ -141,7 +166,7 @@ export class Ingester {
       previous = this.write(stream, batch, good, retrying).then((ok) => {
         if (!ok) return false;
         for (const m of good) m.ack();
-        this.rows?.inc({ table: 'metrics' }, batch.metrics.length);
+        this.rows?.inc({ table: 'metrics' }, batch.metrics.size);
         this.rows?.inc({ table: 'trials' }, batch.trials.length);
         this.rows?.inc({ table: 'sweeps' }, batch.sweeps.length);
         this.lag?.set(lag, { stream });

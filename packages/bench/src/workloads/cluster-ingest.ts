@@ -52,7 +52,7 @@ export const clusterIngestWorkload: Workload = {
       const c = median(credo);
       const n = median(native);
       ctx.emit({
-        workload: 'cluster_ingest', impl: 'credo', params: { rows, points_per_batch: POINTS_PER_BATCH, path: 'JetStream CREDO_METRICS → ingester → ClickHouse HTTP (TSV)' },
+        workload: 'cluster_ingest', impl: 'credo', params: { rows, points_per_batch: POINTS_PER_BATCH, path: 'JetStream CREDO_METRICS → ingester (wire scan) → ClickHouse HTTP (RowBinary)' },
         metric: 'rows_per_s', value: Math.round(c), unit: 'rows/s', reps, samples: credo.map(Math.round), ratio_to_native: Math.round((c / n) * 1000) / 1000,
       });
       ctx.emit({
