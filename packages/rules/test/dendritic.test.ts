@@ -240,6 +240,31 @@ describe('dendritic model: dynamics and updates against a hand-computed network'
     for (let i = 0; i < 2; i++) expect(uL[i]).toBeCloseTo(w.Wt[1]![i]! * tL[0]! + w.Wt[1]![2 + i]! * tL[1]!, 12);
   });
 
+  it('random phase lengths keep the code\'s fixed averaging window: the last phaseMin − settle steps of the longer phase', () => {
+    // With normal() = 0 and next() = 0.9, wald(2, 1) returns exactly 2, so both phases last phaseMin + 2 steps. The code's
+    // integration_time is fixed at l_f_phase − 30 = 20 when the module loads, so a 52-step phase still averages its last 20
+    // steps (circular buffers), not its last 52 − 30 = 22.
+    const phaseMin = 6, window = 4, M = 3;
+    const { net, cfg } = tinyNet({ phaseMin, settle: phaseMin - window, kernelMemory: M, randomPhases: true });
+    expect([cfg.randomPhases, cfg.window]).toEqual([true, window]);
+    const ref = referenceSpiking(phaseMin + 2, window, M);
+    for (const r of ref.rec.rates) expect(Math.abs(r - THRESHOLD)).toBeGreaterThan(1e-6);
+    const st = new DendriticState(cfg.sizes, M), stats = new DendriticPhaseStats(cfg.sizes, window, 0);
+    net.setInput(Float32Array.from(X), 0);
+    net.trainImage(st, stats, LABEL, fixedRng, fixedRng);
+    const close = (a: ArrayLike<number>, b: number[]) => b.forEach((v, i) => expect(a[i]).toBeCloseTo(v, 9));
+    expect(st.step).toBe(2 * (phaseMin + 2));
+    close(stats.meanCf[1]!, ref.CfH);
+    close(stats.meanCf[2]!, ref.CfO);
+    close(stats.pspF[1]!, ref.pspIn);
+    close(stats.meanRateT[2]!, ref.rateT);
+    close(stats.alphaF[1]!, ref.Af.map(sig));
+    close(stats.alphaT[1]!, ref.At.map(sig));
+    // A window of phase length − settle would differ.
+    const wide = referenceSpiking(phaseMin + 2, window + 2, M);
+    expect(Math.abs(wide.CfH[0]! - ref.CfH[0]!) + Math.abs(wide.Af[0]! - ref.Af[0]!)).toBeGreaterThan(1e-6);
+  });
+
   it('random plateau times average the apical window that ends at each neuron\'s plateau', () => {
     // normal() = 0.5 gives the delay min(|trunc(3·0.5)|, 5) = 1 step before the end of the phase.
     const rng = { nextU32: () => U, next: () => 0.9, normal: () => 0.5 } as unknown as Rng;

@@ -47,7 +47,7 @@ export function initDendriticWeights(cfg: DendriticConfig, weights: Rng, feedbac
   const L = sizes.length - 1;
   const { bAvg, bSd, initSpread } = DENDRITIC_CONSTANTS;
   const optimized = cfg.init !== 'uniform';
-  // U(±½)·3.465 has SD W_sd as the optimisation assumes; the final commit's U(±1) doubles it.
+  // U(±½)·3.465 has SD W_sd as the optimisation assumes; the authors' code draws U(±1), which doubles it ('optimized-wide').
   const unit = cfg.init === 'optimized' ? 0.5 : 1;
   const Wt: Float32Array[] = [new Float32Array(0)];
   const b: Float32Array[] = [new Float32Array(0)];

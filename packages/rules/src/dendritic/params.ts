@@ -50,7 +50,7 @@ export const DENDRITIC_PARAMS: ParamSchema = {
   },
   init: {
     type: 'enum', values: ['optimized', 'optimized-wide', 'uniform'], default: 'optimized',
-    description: 'optimized: W = W̄ + 3.465·W_sd·U(±½), mean and SD chosen to put dendritic voltages near 3 ± 3 (the code\'s use_weight_optimization up to March 2017; the paper: voltages between −6 and 12); optimized-wide: U(±1) instead of U(±½), twice the spread (the final commit); uniform: W = 0.1·U(±1), b = U(±1), Y = U(±1)',
+    description: 'optimized: W = W̄ + 3.465·W_sd·U(±½), mean and SD chosen to put dendritic voltages near 3 ± 3, so the weights get exactly the SD W_sd the code\'s use_weight_optimization computes (the paper: voltages between −6 and 12); optimized-wide: U(±1) instead of U(±½), twice the spread — what the authors\' code actually draws (papers.md §2.5; every stored version of deep_learning.py); uniform: W = 0.1·U(±1), b = U(±1), Y = U(±1)',
   },
 };
 
