@@ -37,7 +37,7 @@ describe('generated code', () => {
     const protoDir = join(tmp, 'proto-edited');
     cpSync(join(repo, 'proto'), protoDir, { recursive: true });
     const file = join(protoDir, 'credo/v1/trial.proto');
-    writeFileSync(file, readFileSync(file, 'utf8').replace('bool final = 13;', 'bool final = 13;\n  string host = 14;'));
+    writeFileSync(file, readFileSync(file, 'utf8').replace('bool final = 13;', 'bool final = 13;\n  string host = 15;'));
     const r = await generate('--proto-dir', protoDir, '--check');
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/is stale: run `node packages\/proto\/scripts\/generate\.mjs`/);

@@ -34,6 +34,10 @@ type Decoder = (m: JsMsg, into: Gathered) => void;
 // Straight from the wire into columns: no message object, no object per point (the hot path).
 // What the store would refuse is refused here, per message: a batch insert that can never
 // succeed would otherwise be retried forever and hold up every message behind it.
+function checkPoint(name: string, step: number, timeMs: number): void {
+  if (name === '' || timeMs < 0) throw new Error(`MetricPoint with an empty name or a negative time (${JSON.stringify({ name, step, timeMs })})`);
+}
+
 const decodeMetrics: Decoder = (m, into) => {
   const before = into.metrics.size;
   let sid = 0;
@@ -44,7 +48,7 @@ const decodeMetrics: Decoder = (m, into) => {
         sid = into.metrics.seriesId(sweepId, trialKey, attempt);
       },
       point: (name, step, value, timeMs) => {
-        if (name === '' || timeMs < 0) throw new Error(`MetricPoint with an empty name or a negative time (${JSON.stringify({ name, step, timeMs })})`);
+        checkPoint(name, step, timeMs);
         into.metrics.add(sid, name, step, value, timeMs);
       },
     });
@@ -58,6 +62,12 @@ const decodeResults: Decoder = (m, into) => {
   const r = TrialResultCodec.decode(m.data);
   const config = JSON.parse(r.configJson) as unknown;
   const params = JSON.parse(r.paramsJson) as ClickHouseTrialRow['params'];
+  for (const p of r.points) checkPoint(p.name, p.step, p.timeMs);
+  if (r.points.length > 0) {
+    // The attempt's last points travel with its result; the store writes them before the trial row.
+    const sid = into.metrics.seriesId(r.sweepId, r.trialKey, r.attempt);
+    for (const p of r.points) into.metrics.add(sid, p.name, p.step, p.value, p.timeMs);
+  }
   into.trials.push({
     sweepId: r.sweepId, trialKey: r.trialKey, configKey: r.configKey, index: r.index, config, params,
     // An attempt that will be retried leaves the trial pending (with its error), so that a final

@@ -23,6 +23,9 @@ export interface AgentOptions {
   readonly prom?: PromRegistry;
 }
 
+/** How long a trial's latest metric batch may wait to travel with its result. */
+const HOLD_MS = 250;
+
 /** Delay before a failed attempt is redelivered: 1 s, 2 s, 4 s … capped at 30 s. */
 export function retryBackoffMs(attempt: number): number {
   return Math.min(30_000, 1000 * 2 ** Math.max(0, attempt - 1));
@@ -155,12 +158,12 @@ export class WorkerAgent {
     const attempt = trial.attemptBase + delivery;
     const base = { sweepId: trial.sweepId, trialKey: trial.trialKey, attempt, worker: this.opts.id, configKey: trial.configKey, configJson: trial.configJson, paramsJson: trial.paramsJson, index: trial.index };
     if (this.cancelledSweeps.has(trial.sweepId)) {
-      await this.finish(m, { ...base, status: 'cancelled', error: 'sweep cancelled', durationMs: 0, metricBatches: 0, final: true });
+      await this.finish(m, { ...base, status: 'cancelled', error: 'sweep cancelled', durationMs: 0, metricBatches: 0, final: true, points: [] });
       return;
     }
     if (delivery > trial.maxAttempts) {
       // Every earlier attempt died with its agent (e.g. the trial kills the process): stop here.
-      await this.finish(m, { ...base, status: 'failed', error: `attempt limit ${trial.maxAttempts} reached: earlier attempts ended without a result (agent or thread died)`, durationMs: 0, metricBatches: 0, final: true });
+      await this.finish(m, { ...base, status: 'failed', error: `attempt limit ${trial.maxAttempts} reached: earlier attempts ended without a result (agent or thread died)`, durationMs: 0, metricBatches: 0, final: true, points: [] });
       return;
     }
     const abort = new AbortController();
@@ -169,16 +172,36 @@ export class WorkerAgent {
     const heartbeat = setInterval(() => m.working(), TRIAL_ACK_WAIT_MS / 3);
     let seq = 0;
     const publishes: Promise<unknown>[] = [];
-    const onMetrics = (points: MetricPoint[]): void => {
+    const publish = (points: MetricPoint[]): void => {
       const batch = MetricBatchCodec.encode({
         sweepId: trial.sweepId, trialKey: trial.trialKey, attempt, seq: seq++,
         points: points.map((p) => ({ name: p.name, step: p.step, value: p.value, timeMs: p.time })),
       });
-      publishes.push(this.nats.js.publish(subjects.metrics(trial.sweepId), batch, { msgID: `${trial.sweepId}.${trial.trialKey}.${attempt}.${seq - 1}` }));
+      const sent = this.nats.js.publish(subjects.metrics(trial.sweepId), batch, { msgID: `${trial.sweepId}.${trial.trialKey}.${attempt}.${seq - 1}` });
+      // Awaited (and its failure handled) once the trial ends; until then it must not count as unhandled.
+      sent.catch(() => {});
+      publishes.push(sent);
+    };
+    // The latest batch is held back until the next one arrives (or HOLD_MS pass), so that the
+    // last one travels in the TrialResult: a short trial (one batch) then costs one publish
+    // instead of two, and a long trial's points still show up within HOLD_MS.
+    let held: MetricPoint[] | undefined;
+    let holdTimer: NodeJS.Timeout | undefined;
+    const release = (): void => {
+      clearTimeout(holdTimer);
+      if (held) publish(held);
+      held = undefined;
+    };
+    const onMetrics = (points: MetricPoint[]): void => {
+      release();
+      held = points;
+      holdTimer = setTimeout(release, HOLD_MS);
     };
     let r: TrialRunResult;
     try {
       r = await this.poolForNextTrial().run(config, { onMetrics, signal: abort.signal, timeoutSec: config.train?.timeoutSec ?? 0 });
+      // From here on what is held goes with the result; the timer must not publish it as well.
+      clearTimeout(holdTimer);
       await Promise.all(publishes);
     } catch (e) {
       // Metrics could not be made durable: let another attempt redo the trial.
@@ -186,6 +209,7 @@ export class WorkerAgent {
       m.nak(retryBackoffMs(1));
       return;
     } finally {
+      clearTimeout(holdTimer);
       clearInterval(heartbeat);
       this.running.delete(`${trial.sweepId}/${trial.trialKey}`);
       this.counters?.running.set(this.running.size);
@@ -195,7 +219,8 @@ export class WorkerAgent {
       return;
     }
     const retry = (r.status === 'failed' || r.status === 'timeout') && delivery < trial.maxAttempts;
-    const result: TrialResult = { ...base, status: r.status, error: r.error ?? '', durationMs: r.durationMs, metricBatches: seq, final: !retry };
+    const points = (held ?? []).map((p) => ({ name: p.name, step: p.step, value: p.value, timeMs: p.time }));
+    const result: TrialResult = { ...base, status: r.status, error: r.error ?? '', durationMs: r.durationMs, metricBatches: seq, final: !retry, points };
     this.counters?.finished.inc({ status: r.status });
     if (retry) {
       await this.publishResult(result);
