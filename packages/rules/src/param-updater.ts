@@ -1,4 +1,4 @@
-import { allocFloats } from '@credo/tensor';
+import { allocFloats, sgdStep } from '@credo/tensor';
 import type { Optimizer } from './optimizer.js';
 import type { RecurrentCell } from './recurrent-cell.js';
 
@@ -37,8 +37,11 @@ export class ParamUpdater {
   private readonly opt: Optimizer | undefined;
   private readonly thetaSlots: number[] = [];
   private readonly thetaGrads: Float32Array[] = [];
+  /** θ's blocks, for the plain-SGD path of {@link ParamUpdater.commit}. */
+  private readonly thetaParams: Float32Array[] = [];
   private readonly readoutSlots: number[] = [];
   private readonly readoutGrads: Float32Array[] = [];
+  private readonly readoutParams: Float32Array[] = [];
   private readonly readoutKeys: string[];
 
   constructor(cell: RecurrentCell, optimizer?: Optimizer) {
@@ -53,11 +56,14 @@ export class ParamUpdater {
     if (optimizer !== undefined) {
       for (const b of cell.blocks) {
         const size = b.rows * b.cols;
-        this.thetaSlots.push(optimizer.add(cell.theta.subarray(b.offset, b.offset + size)));
+        const param = cell.theta.subarray(b.offset, b.offset + size);
+        this.thetaSlots.push(optimizer.add(param));
+        this.thetaParams.push(param);
         this.thetaGrads.push(this.gTheta.subarray(b.offset, b.offset + size));
       }
       for (const k of this.readoutKeys) {
         this.readoutSlots.push(optimizer.add(cell.readout[k]!));
+        this.readoutParams.push(cell.readout[k]!);
         this.readoutGrads.push(gr[k]!);
       }
     }
@@ -72,7 +78,8 @@ export class ParamUpdater {
   /**
    * Applies (or, in accumulate mode, sums) the pending gradients and zeroes them. `blocks` selects
    * the θ blocks by index (default: all); `thetaApplied` says the rule already updated θ itself
-   * through {@link ParamUpdater.fusedRate}, so only the readout is stepped.
+   * through {@link ParamUpdater.fusedRate}, so only the readout is stepped. With plain SGD each
+   * block goes through @credo/tensor's `sgdStep` (the same float32 bits as the optimizer's step).
    */
   commit(blocks?: readonly number[], thetaApplied = false): void {
     const opt = this.opt;
@@ -81,6 +88,23 @@ export class ParamUpdater {
       for (let i = 0; i < g.length; i++) tot[i] = tot[i]! + g[i]!;
       g.fill(0);
       for (const k of this.readoutKeys) this.gReadout[k]!.fill(0);
+      return;
+    }
+    const rate = this.fusedRate;
+    if (rate !== undefined) {
+      // Plain SGD has no state, so each block is stepped and its gradient cleared in one kernel
+      // pass: online rules commit every time step, and at small n the optimizer's per-slot
+      // dispatch plus a separate clearing pass over all of θ cost as much as the step's products.
+      const tg = this.thetaGrads, tp = this.thetaParams;
+      if (!thetaApplied) {
+        for (let i = 0; i < tg.length; i++) {
+          const g = tg[i]!;
+          if (blocks === undefined || blocks.includes(i)) sgdStep(g.length, rate, g, tp[i]!, true);
+          else g.fill(0);
+        }
+      }
+      const rg = this.readoutGrads, rp = this.readoutParams;
+      for (let i = 0; i < rg.length; i++) sgdStep(rg[i]!.length, rate, rg[i]!, rp[i]!, true);
       return;
     }
     if (!thetaApplied) {

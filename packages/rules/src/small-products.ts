@@ -38,22 +38,42 @@ export function mm(form: 'NN' | 'NT' | 'TN', m: number, n: number, k: number, A:
     }
     return;
   }
+  // NN and NT keep four columns' sums in registers while streaming A's row once: every product
+  // costs two loads instead of three plus an accumulator round trip, about twice as fast as one
+  // column at a time (the rnn's forward and readout at N = 16). Same sums, same order.
+  const n4 = n - (n % 4);
   if (form === 'NN') {
     for (let i = 0; i < m; i++) {
-      for (let j = 0; j < n; j++) {
+      const a0 = i * k, o = i * n;
+      for (let j = 0; j < n4; j += 4) {
+        let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+        for (let p = 0, a = a0, b = j; p < k; p++, a++, b += n) {
+          const x = A[a]!;
+          s0 += x * B[b]!; s1 += x * B[b + 1]!; s2 += x * B[b + 2]!; s3 += x * B[b + 3]!;
+        }
+        put4(C, o + j, alpha, beta, s0, s1, s2, s3);
+      }
+      for (let j = n4; j < n; j++) {
         let s = 0;
-        for (let p = 0, a = i * k, b = j; p < k; p++, a++, b += n) s += A[a]! * B[b]!;
-        const o = i * n + j;
-        C[o] = beta === 0 ? alpha * s : alpha * s + beta * C[o]!;
+        for (let p = 0, a = a0, b = j; p < k; p++, a++, b += n) s += A[a]! * B[b]!;
+        C[o + j] = beta === 0 ? alpha * s : alpha * s + beta * C[o + j]!;
       }
     }
   } else if (form === 'NT') {
     for (let i = 0; i < m; i++) {
-      for (let j = 0; j < n; j++) {
+      const a0 = i * k, o = i * n;
+      for (let j = 0; j < n4; j += 4) {
+        let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+        for (let p = 0, a = a0, b = j * k; p < k; p++, a++, b++) {
+          const x = A[a]!;
+          s0 += x * B[b]!; s1 += x * B[b + k]!; s2 += x * B[b + 2 * k]!; s3 += x * B[b + 3 * k]!;
+        }
+        put4(C, o + j, alpha, beta, s0, s1, s2, s3);
+      }
+      for (let j = n4; j < n; j++) {
         let s = 0;
-        for (let p = 0, a = i * k, b = j * k; p < k; p++, a++, b++) s += A[a]! * B[b]!;
-        const o = i * n + j;
-        C[o] = beta === 0 ? alpha * s : alpha * s + beta * C[o]!;
+        for (let p = 0, a = a0, b = j * k; p < k; p++, a++, b++) s += A[a]! * B[b]!;
+        C[o + j] = beta === 0 ? alpha * s : alpha * s + beta * C[o + j]!;
       }
     }
   } else {
@@ -68,3 +88,11 @@ export function mm(form: 'NN' | 'NT' | 'TN', m: number, n: number, k: number, A:
   }
 }
 
+function put4(C: Float32Array, o: number, alpha: number, beta: number, s0: number, s1: number, s2: number, s3: number): void {
+  if (beta === 0) {
+    C[o] = alpha * s0; C[o + 1] = alpha * s1; C[o + 2] = alpha * s2; C[o + 3] = alpha * s3;
+  } else {
+    C[o] = alpha * s0 + beta * C[o]!; C[o + 1] = alpha * s1 + beta * C[o + 1]!;
+    C[o + 2] = alpha * s2 + beta * C[o + 2]!; C[o + 3] = alpha * s3 + beta * C[o + 3]!;
+  }
+}

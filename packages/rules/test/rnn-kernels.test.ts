@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createSequenceLearner, type SequenceLearner } from '@credo/rules';
+import { kernelBackend, setKernelBackend, wasmSimdAvailable } from '@credo/tensor';
 import { randomBatch, relErr } from './temporal-reference.js';
 
 /**
@@ -67,4 +68,42 @@ describe('uoro kernel for the rnn', () => {
     // one step from W = 0 moves W only by the step's rank-one term: tiny, not the old weights
     expect(Math.max(...wt.map(Math.abs))).toBeLessThan(0.05);
   });
+});
+
+describe('online rtrl with plain SGD', () => {
+  /**
+   * The rnn's per-step path at batch 1 — the fused readout backward, the blocked small products and
+   * the plain-SGD commit (one float32 kernel pass per block that also clears its gradient) — against
+   * the optimizer's generic path (weight decay 1e-30 again), on both kernel backends.
+   */
+  const rtrl = (N: number, wd: number): SequenceLearner => createSequenceLearner(
+    { model: { name: 'rnn', hidden: N, gain: 1.2 }, rule: { name: 'rtrl', influence: 'W' }, optimizer: { name: 'sgd', lr: 0.003, momentum: 0, weightDecay: wd } },
+    { inputs: 3, outputs: 5, loss: 'mse' }, 5, 1,
+  );
+  for (const N of [7, 16, 33]) {
+    it(`N = ${N}: same trajectory as the generic optimizer path, and on the js backend; U and b stay fixed`, () => {
+      const run = (wd: number, backend: 'wasm' | 'js') => {
+        const prev = kernelBackend();
+        setKernelBackend(backend);
+        try {
+          const l = rtrl(N, wd);
+          const p0 = params(l);
+          train(l, 200, 0, true);
+          return { p0, p: params(l) };
+        } finally {
+          setKernelBackend(prev);
+        }
+      };
+      const backends = wasmSimdAvailable() ? (['wasm', 'js'] as const) : (['js'] as const);
+      const ref = run(1e-30, 'js');
+      const dRef = ref.p.map((v, i) => v - ref.p0[i]!);
+      expect(relErr(ref.p, ref.p0)).toBeGreaterThan(1e-3);
+      for (const b of backends) {
+        const fast = run(0, b);
+        expect(relErr(fast.p.map((v, i) => v - fast.p0[i]!), dRef), b).toBeLessThan(1e-3);
+        // U and b (θ after the N² entries of Wt) never move when only W is tracked
+        for (let i = N * N; i < N * N + 4 * N; i++) expect(fast.p[i]).toBe(fast.p0[i]);
+      }
+    });
+  }
 });

@@ -136,6 +136,30 @@ function kernel4x8(Ap: usize, B: usize, ldb: usize, k: i32, T: usize): void {
   v128.store(T, c30, 96); v128.store(T, c31, 112);
 }
 
+/**
+ * T(2×8) = two rows of A (row r element p at A + r·rstep + p·step bytes) · B(k rows of 8 lanes at
+ * stride ldb): one pass over B for a pair of rows. UORO's per-step product has two rows ([â; s̃]
+ * against [Z | Θ]); as a 4-row tile with two zero rows it did twice the arithmetic.
+ */
+function kernel2x8(A: usize, rstep: usize, step: usize, B: usize, ldb: usize, k: i32, T: usize): void {
+  let c00 = f32x4.splat(0), c01 = f32x4.splat(0), c10 = f32x4.splat(0), c11 = f32x4.splat(0);
+  let a1p = A + rstep;
+  for (let p = 0; p < k; p++) {
+    const b0 = v128.load(B), b1 = v128.load(B, 16);
+    let a = v128.load32_splat(A);
+    c00 = f32x4.add(c00, f32x4.mul(a, b0));
+    c01 = f32x4.add(c01, f32x4.mul(a, b1));
+    a = v128.load32_splat(a1p);
+    c10 = f32x4.add(c10, f32x4.mul(a, b0));
+    c11 = f32x4.add(c11, f32x4.mul(a, b1));
+    A += step;
+    a1p += step;
+    B += ldb;
+  }
+  v128.store(T, c00); v128.store(T, c01, 16);
+  v128.store(T, c10, 32); v128.store(T, c11, 48);
+}
+
 /** T(1×8) = one row of A (element p at A + p·step bytes) · B(k rows of 8 lanes at stride ldb). */
 function kernel1x8(A: usize, step: usize, B: usize, ldb: usize, k: i32, T: usize): void {
   let c0 = f32x4.splat(0), c1 = f32x4.splat(0);
@@ -190,7 +214,19 @@ export function gemm(m: i32, n: i32, k: i32, A: usize, sai: i32, sap: i32, B: us
       }
     }
   }
-  for (let i = m4; i < m; i++) {
+  // The last 1–3 rows: a pair through kernel2x8, then a single row through kernel1x8.
+  let i = m4;
+  if (m - i >= 2) {
+    for (let jp = 0; jp < panels; jp++) {
+      const j = jp << 3;
+      const bpan = packB ? Bp + <usize>jp * (<usize>k << 5) : B + (<usize>j << 2);
+      const ldb: usize = packB ? 32 : <usize>sbp << 2;
+      kernel2x8(A + ((<usize>i * sai) << 2), <usize>sai << 2, <usize>sap << 2, bpan, ldb, k, T);
+      storeTile(T, 2, min(8, n - j), C + <usize>i * ldc + (<usize>j << 2), ldc, alpha, beta);
+    }
+    i += 2;
+  }
+  for (; i < m; i++) {
     for (let jp = 0; jp < panels; jp++) {
       const j = jp << 3;
       const bpan = packB ? Bp + <usize>jp * (<usize>k << 5) : B + (<usize>j << 2);
@@ -445,6 +481,29 @@ export function sigmoidInPlace(a: usize, len: i32): void {
         store<f32>(q, f32x4.extract_lane(f32x4.div(one, f32x4.add(f32x4.add(expm1x4(y), one), one)), 0));
       }
     }
+  }
+}
+
+// ------------------------------------------------------------------------------------ plain sgd
+
+/**
+ * p ← p − r·g for `len` floats, the multiply and the subtract each a float32 operation (bit for
+ * bit the JS loop p[i] − Math.fround(r·g[i]) with r a float32), then g ← 0 when `clear` is 1:
+ * the online rules step and clear their gradient every time step, and at small n that pass in
+ * JS (about 1.5 ns per element) cost as much as the rest of the step.
+ */
+export function sgdPlain(p: usize, g: usize, len: i32, r: f32, clear: i32): void {
+  const len4 = len & ~3;
+  const rv = f32x4.splat(r), zero = f32x4.splat(0);
+  for (let i = 0; i < len4; i += 4) {
+    const o = <usize>i << 2;
+    v128.store(p + o, f32x4.sub(v128.load(p + o), f32x4.mul(rv, v128.load(g + o))));
+    if (clear) v128.store(g + o, zero);
+  }
+  for (let i = len4; i < len; i++) {
+    const o = <usize>i << 2;
+    store<f32>(p + o, load<f32>(p + o) - r * load<f32>(g + o));
+    if (clear) store<f32>(g + o, 0);
   }
 }
 

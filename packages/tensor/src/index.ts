@@ -27,7 +27,7 @@ export { gemmNN, gemmNT, gemmTN } from './gemm.js';
 export { influenceFloats, influenceIndex, influenceStep } from './influence.js';
 export { SparseMatrix, sparseGemmNN, sparseGemmTN, sparseSgdTN } from './sparse.js';
 export {
-  ACTIVATIONS, activate, axpy, broadcastRows, mulActivationDerivative, reluInPlace, scale, sigmoidInPlace, tanhInPlace,
+  ACTIVATIONS, activate, axpy, broadcastRows, mulActivationDerivative, reluInPlace, scale, sgdStep, sigmoidInPlace, tanhInPlace,
   transpose, type Activation,
 } from './elementwise.js';
 export { angleDegrees, argmaxRows, colSums, dot, rowSums } from './reduce.js';

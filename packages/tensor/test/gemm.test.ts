@@ -44,11 +44,11 @@ describe('gemm kernels', () => {
     });
   }
 
-  it('wasm: large shapes (row chunks, packed and unpacked B, edge panels) follow the float32 contract, in place or copied', () => {
+  it('wasm: large shapes (row chunks, packed and unpacked B, edge panels, 2- and 1-row tails) follow the float32 contract, in place or copied', () => {
     if (!BACKENDS.includes('wasm')) return;
     withBackend('wasm', () => {
       const rng = new Rng(21);
-      for (const [m, n, k] of [[37, 61, 129], [133, 70, 20], [16, 9, 300], [3, 1000, 50], [260, 17, 8]] as const) {
+      for (const [m, n, k] of [[37, 61, 129], [133, 70, 20], [16, 9, 300], [3, 1000, 50], [2, 530, 137], [6, 45, 33], [260, 17, 8]] as const) {
         for (const form of ['NN', 'NT', 'TN'] as Form[]) {
           const A = randomMatrix(rng, m * k), B = randomMatrix(rng, k * n), C0 = randomMatrix(rng, m * n);
           const want = referenceGemm(form, m, n, k, A, B, C0, 1, 1, 'wasm');

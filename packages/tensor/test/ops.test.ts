@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import {
   activate, angleDegrees, argmaxRows, axpy, broadcastRows, colSums, dot, meanSquaredError, mulActivationDerivative,
-  rowSums, scale, softmaxCrossEntropy, transpose, type Activation,
+  allocFloats, Rng, rowSums, scale, sgdStep, softmaxCrossEntropy, transpose, type Activation,
 } from '@credo/tensor';
+import { BACKENDS, randomMatrix, withBackend } from './helpers.js';
 
 const f32 = (xs: number[]) => Float32Array.from(xs);
 
@@ -49,6 +50,32 @@ describe('elementwise', () => {
     const t = new Float32Array(6);
     transpose(f32([1, 2, 3, 4, 5, 6]), 2, 3, t);
     expect(Array.from(t)).toEqual([1, 4, 2, 5, 3, 6]);
+  });
+
+  it('sgdStep is float32 SGD, bit for bit on both backends, in or out of wasm memory, and clears the gradient on request', () => {
+    const rng = new Rng(11);
+    for (const len of [1, 3, 4, 7, 16, 37]) {
+      const p0 = randomMatrix(rng, len), g0 = randomMatrix(rng, len, 0.2);
+      g0[0] = -0;
+      const lr = 0.01, r = Math.fround(lr);
+      const want = p0.map((v, i) => Math.fround(v - Math.fround(r * g0[i]!)));
+      for (const backend of BACKENDS) {
+        for (const inWasm of [true, false]) {
+          const p = inWasm ? allocFloats(len) : new Float32Array(len), g = inWasm ? allocFloats(len) : new Float32Array(len);
+          p.set(p0);
+          g.set(g0);
+          withBackend(backend, () => sgdStep(len, lr, g, p));
+          expect(p, `${backend} ${len}`).toEqual(want);
+          expect(g).toEqual(g0);
+          p.set(p0);
+          withBackend(backend, () => sgdStep(len - 1, lr, g, p, true));
+          expect(Array.from(p.subarray(0, len - 1))).toEqual(Array.from(want.subarray(0, len - 1)));
+          expect(p[len - 1]).toBe(p0[len - 1]);
+          expect(Array.from(g.subarray(0, len - 1)).every((v) => v === 0)).toBe(true);
+          expect(g[len - 1]).toBe(g0[len - 1]);
+        }
+      }
+    }
   });
 });
 

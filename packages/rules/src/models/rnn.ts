@@ -1,6 +1,6 @@
 import { CredoError, type ComponentInfo, type ParamSchema } from '@credo/core';
 import { allocFloats, broadcastRows, gemmNN, gemmTN, Rng, tanhInPlace } from '@credo/tensor';
-import { mm } from '../small-products.js';
+import { mm, SMALL_PRODUCT } from '../small-products.js';
 import type { ParamBlock, RecurrentCell, SequenceLoss } from '../recurrent-cell.js';
 import type { SequenceModelBuildArgs, SequenceModelImpl } from '../sequence-rule.js';
 
@@ -168,6 +168,27 @@ export class RnnCell implements RecurrentCell {
 
   outputBackward(s: Float32Array, dy: Float32Array, q: Float32Array, rows: number, grads: Readonly<Record<string, Float32Array>> | undefined): void {
     const N = this.n, O = this.outputs;
+    if (rows === 1 && N * O <= SMALL_PRODUCT) {
+      // One online row: q, the Vt gradient and the c gradient in one pass over Vt's rows, with
+      // exactly the sums of the three small products below (q_i from +0 in increasing k; the
+      // gradients as mm's outer products, `0 +` included), saving two passes and two calls.
+      const Vt = this.Vt, gV = grads?.['Vt'], gc = grads?.['c'];
+      for (let i = 0, o = 0; i < N; i++, o += O) {
+        const si = s[i]!;
+        let acc = 0;
+        if (gV === undefined) for (let k = 0; k < O; k++) acc += dy[k]! * Vt[o + k]!;
+        else {
+          for (let k = 0; k < O; k++) {
+            const e = dy[k]!;
+            acc += e * Vt[o + k]!;
+            gV[o + k] = (0 + si * e) + gV[o + k]!;
+          }
+        }
+        q[i] = acc;
+      }
+      if (gc !== undefined) for (let k = 0; k < O; k++) gc[k] = (0 + dy[k]!) + gc[k]!;
+      return;
+    }
     mm('NT', rows, N, O, dy, this.Vt, q);
     if (grads === undefined) return;
     mm('TN', N, O, rows, s, dy, grads['Vt']!, 1, 1);

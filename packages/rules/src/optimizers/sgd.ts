@@ -1,4 +1,5 @@
 import { CredoError, type ComponentInfo, type Params } from '@credo/core';
+import { sgdStep } from '@credo/tensor';
 import type { Optimizer, OptimizerImpl } from '../optimizer.js';
 
 /** Registry entry (name, description, parameter schema) of this component. */
@@ -79,10 +80,7 @@ export class Sgd implements Optimizer {
     const n = p.length;
     if (v === undefined) {
       if (wd === 0) {
-        // float32 arithmetic: the product is rounded to float32, and the float64 difference of two
-        // float32 values rounds to the same float32 as a float32 subtraction would.
-        const r = Math.fround(lr);
-        for (let i = 0; i < n; i++) p[i] = p[i]! - Math.fround(r * grad[i]!);
+        sgdStep(n, lr, grad, p);
       } else {
         for (let i = 0; i < n; i++) p[i] = p[i]! - lr * (grad[i]! + wd * p[i]!);
       }

@@ -57,7 +57,7 @@ export class UoroRnnState implements SequenceRuleState {
   /** Z must be (re)loaded from the model before the next step. */
   private stale = true;
   // scratch
-  /** Rows [â; s̃ (zero beyond N); 0; 0]: four rows take the kernels' fast 4-row path. */
+  /** Rows [â; s̃ (zero beyond N)]: the wasm gemm's 2-row path reads [Z | Θ] once for both. */
   private readonly X: Float32Array;
   private readonly Xt: Float32Array;
   private readonly prod: Float32Array;
@@ -84,9 +84,9 @@ export class UoroRnnState implements SequenceRuleState {
     this.gamma = new Float64Array(PENDING);
     this.beta = new Float64Array(PENDING);
     this.Rp = allocFloats(PENDING * 2 * N);
-    this.X = allocFloats(4 * K);
+    this.X = allocFloats(2 * K);
     this.Xt = allocFloats(2 * K);
-    this.prod = allocFloats(4 * 2 * N);
+    this.prod = allocFloats(2 * 2 * N);
     this.dots = allocFloats(2 * PENDING);
     this.wcoef = allocFloats(3 * PENDING);
     this.corr = allocFloats(3 * N);
@@ -133,12 +133,12 @@ export class UoroRnnState implements SequenceRuleState {
     un.x = x;
     un.t++;
     const hPrev = un.sPrev, h = un.s, D = un.aux, st = this.sTilde, X = this.X;
-    // X = [â; s̃; 0; 0] against [Z | Θ] → rows [Zᵀâ, Θᵀâ], [W_Zᵀ… s̃, …]
+    // X = [â; s̃] against [Z | Θ] → rows [Zᵀâ, Θᵀâ], [W_Zᵀ… s̃, …]
     X.set(hPrev.subarray(0, N), 0);
     for (let j = 0; j < I; j++) X[N + j] = x[j]!;
     X[N + I] = 1;
     X.set(st, K);
-    gemmNN(4, 2 * N, K, X, C, this.prod);
+    gemmNN(2, 2 * N, K, X, C, this.prod);
     const prod = this.prod, corr = this.corr;
     const r = this.pending, kappa = this.kappa, sigma = this.sigma;
     if (r > 0) {

@@ -131,6 +131,14 @@ export class WasmKernels {
     if (!h.owns(g)) g.set(s.subarray(offs[6]!, offs[6]! + n * L));
   }
 
+  /** The float32 plain-SGD step of assembly/kernels.ts; false (nothing done) when p or g is not in wasm memory. */
+  sgdPlain(len: number, r: number, g: Float32Array, p: Float32Array, clear: boolean): boolean {
+    const h = this.heap;
+    if (!h.owns(p) || !h.owns(g)) return false;
+    h.exports.sgdPlain(p.byteOffset, g.byteOffset, len, r, clear ? 1 : 0);
+    return true;
+  }
+
   tanh(a: Float32Array, len: number): void {
     this.unary(a, len, (p) => this.heap.exports.tanhInPlace(p, len));
   }
