@@ -83,8 +83,12 @@ export class TrialPool {
     try {
       const task: ThreadTask = { config, port: port2 as unknown as ThreadTask['port'] };
       const r: ThreadResult = await this.piscina.run(task, { transferList: [port2 as never], ...(signal ? { signal } : {}) });
-      // Messages sent before the result may still be queued; `end` is posted last.
-      await Promise.race([endSeen, new Promise((res) => setTimeout(res, END_GRACE_MS))]);
+      // Messages sent before the result may still be queued; `end` is posted last. The grace
+      // timer is cleared at once: thousands of short trials per second would otherwise each
+      // leave a live one-second timer behind.
+      let grace: NodeJS.Timeout | undefined;
+      await Promise.race([endSeen, new Promise((res) => (grace = setTimeout(res, END_GRACE_MS)))]);
+      clearTimeout(grace);
       return { ...r, durationMs: performance.now() - t0 };
     } catch (e) {
       const durationMs = performance.now() - t0;
