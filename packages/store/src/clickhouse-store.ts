@@ -474,21 +474,41 @@ export class ClickHouseStore implements MetricsStore {
   }
 
   async curveCells(sweepId: string, metric: string, opts: CurveCellsOptions = {}): Promise<CurveCell[]> {
+    // RowBinary, and sorting in JS: formatting 10⁶ floats as text (and arraySort on 18.16)
+    // took longer than reading them.
+    return this.curveQuery('curveCells', sweepId, metric, opts, 'groupArrayIf(value, isFinite(value)), toUInt64(countIf(NOT isFinite(value)))', readCurveRows);
+  }
+
+  async curveStats(sweepId: string, metric: string, opts: CurveCellsOptions = {}): Promise<CurveStat[]> {
+    // The same cells aggregated here: 10⁶ points come back as one row per (group, step),
+    // instead of 8 MB of doubles to parse and sort in JS.
+    return this.curveQuery(
+      'curveStats', sweepId, metric, opts,
+      `toUInt64(countIf(isFinite(value))), avgIf(value, isFinite(value)), varSampIf(value, isFinite(value)),
+       minIf(value, isFinite(value)), maxIf(value, isFinite(value)), toUInt64(countIf(NOT isFinite(value)))`,
+      readCurveStatRows,
+    );
+  }
+
+  /**
+   * The selection both curve reads share — a sweep's points of one metric, of trials in the
+   * given statuses, grouped by the `by` params and step — with `aggregates` computed per cell
+   * and the RowBinary result handed to `parse`.
+   */
+  private curveQuery<T>(op: string, sweepId: string, metric: string, opts: CurveCellsOptions, aggregates: string, parse: (bin: Buffer, by: readonly string[]) => T[]): Promise<T[]> {
     const by = opts.by ?? [];
     checkBy(by);
     const statuses = curveStatuses(opts.statuses);
-    if (statuses.length === 0) return [];
-    return this.read('curveCells', async () => {
+    if (statuses.length === 0) return Promise.resolve([]);
+    return this.read(op, async () => {
       await this.requireSweep(sweepId);
       await this.flush();
       const groups = by.map((_, i) => `g${i}`);
       // indexOf is 0 for a missing key, and arr[0] is '' on 18.16: absent, as groupOf reads it.
       const groupExprs = by.map((b, i) => sql`param_values[indexOf(param_keys, ${b})] AS ${new SqlRaw(`g${i}`)}`);
       // FINAL reads a re-sent point once; the join keeps each trial's current attempt only.
-      // RowBinary, and sorting in JS: formatting 10⁶ floats as text (and arraySort on 18.16)
-      // took longer than reading them.
       const bin = await this.conn.selectBinary(sql`
-        SELECT ${new SqlRaw([...groups, 'toUInt64(step)'].join(', '))}, groupArrayIf(value, isFinite(value)), toUInt64(countIf(NOT isFinite(value)))
+        SELECT ${new SqlRaw([...groups, 'toUInt64(step)'].join(', '))}, ${new SqlRaw(aggregates)}
         FROM (
           SELECT trial_key, attempt, step, value FROM metrics FINAL WHERE sweep_id = ${sweepId} AND name = ${metric}
         ) ALL INNER JOIN (
@@ -497,35 +517,7 @@ export class ClickHouseStore implements MetricsStore {
           WHERE status IN (${sqlList(statuses)})
         ) USING (trial_key, attempt)
         GROUP BY ${new SqlRaw([...groups, 'step'].join(', '))}`);
-      return readCurveRows(bin, by);
-    });
-  }
-
-  async curveStats(sweepId: string, metric: string, opts: CurveCellsOptions = {}): Promise<CurveStat[]> {
-    const by = opts.by ?? [];
-    checkBy(by);
-    const statuses = curveStatuses(opts.statuses);
-    if (statuses.length === 0) return [];
-    return this.read('curveStats', async () => {
-      await this.requireSweep(sweepId);
-      await this.flush();
-      const groups = by.map((_, i) => `g${i}`);
-      const groupExprs = by.map((b, i) => sql`param_values[indexOf(param_keys, ${b})] AS ${new SqlRaw(`g${i}`)}`);
-      // The selection of curveCells, aggregated here: 10⁶ points come back as one row per
-      // (group, step), instead of 8 MB of doubles to parse and sort in JS.
-      const bin = await this.conn.selectBinary(sql`
-        SELECT ${new SqlRaw([...groups, 'toUInt64(step)'].join(', '))},
-          toUInt64(countIf(isFinite(value))), avgIf(value, isFinite(value)), varSampIf(value, isFinite(value)),
-          minIf(value, isFinite(value)), maxIf(value, isFinite(value)), toUInt64(countIf(NOT isFinite(value)))
-        FROM (
-          SELECT trial_key, attempt, step, value FROM metrics FINAL WHERE sweep_id = ${sweepId} AND name = ${metric}
-        ) ALL INNER JOIN (
-          SELECT ${new SqlRaw(['trial_key', 'attempt', ...groupExprs].join(', '))}
-          FROM (SELECT * FROM trials FINAL WHERE sweep_id = ${sweepId})
-          WHERE status IN (${sqlList(statuses)})
-        ) USING (trial_key, attempt)
-        GROUP BY ${new SqlRaw([...groups, 'step'].join(', '))}`);
-      return readCurveStatRows(bin, by);
+      return parse(bin, by);
     });
   }
 

@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, realpathSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { CredoError, type MetricPoint, type TrialStatus } from '@credo/core';
+import { CredoError, type MetricPoint, type ParamValue, type TrialStatus } from '@credo/core';
 import {
   BIGINT,
   DOUBLE,
@@ -435,11 +435,37 @@ export class DuckDbStore implements MetricsStore {
   }
 
   async curveCells(sweepId: string, metric: string, opts: CurveCellsOptions = {}): Promise<CurveCell[]> {
+    // Values are sorted in JS: an ORDER BY inside list() cost more than the rest of the query.
+    return this.curveQuery(
+      'curveCells', sweepId, metric, opts,
+      'coalesce(list(value) FILTER (WHERE isfinite(value)), []::DOUBLE[]), count(*) FILTER (WHERE NOT isfinite(value))',
+      (group, step, r) => ({ group, step, values: Array.from(Float64Array.from(r[0] as number[]).sort()), nonFinite: Number(r[1]) }),
+    );
+  }
+
+  async curveStats(sweepId: string, metric: string, opts: CurveCellsOptions = {}): Promise<CurveStat[]> {
+    const fin = 'FILTER (WHERE isfinite(value))';
+    return this.curveQuery(
+      'curveStats', sweepId, metric, opts,
+      `count(*) ${fin}, avg(value) ${fin}, var_samp(value) ${fin}, min(value) ${fin}, max(value) ${fin}, count(*) FILTER (WHERE NOT isfinite(value))`,
+      (group, step, r) => curveStat(group, step, Number(r[0]), r[1], r[2], r[3], r[4], Number(r[5])),
+    );
+  }
+
+  /**
+   * The selection both curve reads share — a sweep's points of one metric, of trials in the
+   * given statuses, grouped by the `by` params and step — with `aggregates` computed per cell;
+   * `cell` turns a cell's group, step and aggregate values into a result row.
+   */
+  private curveQuery<T>(
+    op: string, sweepId: string, metric: string, opts: CurveCellsOptions, aggregates: string,
+    cell: (group: Record<string, ParamValue>, step: number, aggregates: unknown[]) => T,
+  ): Promise<T[]> {
     const by = opts.by ?? [];
     checkBy(by);
     const statuses = curveStatuses(opts.statuses);
-    if (statuses.length === 0) return [];
-    return this.read('curveCells', async () => {
+    if (statuses.length === 0) return Promise.resolve([]);
+    return this.read(op, async () => {
       await this.requireSweep(sweepId);
       await this.flush();
       const groups = by.map((_, i) => `g${i}`);
@@ -448,11 +474,8 @@ export class DuckDbStore implements MetricsStore {
       by.forEach((b, i) => (params[`p${i}`] = b));
       // The inner GROUP BY reads a point re-sent for the same attempt once (DuckDB keeps both
       // rows; see duckdb-schema.ts); re-sent points carry the same value.
-      // Values are sorted in JS: an ORDER BY inside list() cost more than the rest of the query.
       const reader = await this.conn.runAndReadAll(
-        `SELECT ${[...groups, 'step'].join(', ')},
-           coalesce(list(value) FILTER (WHERE isfinite(value)), []::DOUBLE[]),
-           count(*) FILTER (WHERE NOT isfinite(value))
+        `SELECT ${[...groups, 'step'].join(', ')}, ${aggregates}
          FROM (
            SELECT ${[...groupExprs, 'm.trial_key', 'm.step'].join(', ')}, any_value(m.value) AS value
            FROM metrics m JOIN trials t ON t.sweep_id = m.sweep_id AND t.trial_key = m.trial_key AND t.attempt = m.attempt
@@ -463,44 +486,7 @@ export class DuckDbStore implements MetricsStore {
         params,
       );
       const k = by.length;
-      return reader.getRowsJS().map((r) => ({
-        group: groupOf(by, r.slice(0, k)),
-        step: Number(r[k]),
-        values: Array.from(Float64Array.from(r[k + 1] as number[]).sort()),
-        nonFinite: Number(r[k + 2]),
-      }));
-    });
-  }
-
-  async curveStats(sweepId: string, metric: string, opts: CurveCellsOptions = {}): Promise<CurveStat[]> {
-    const by = opts.by ?? [];
-    checkBy(by);
-    const statuses = curveStatuses(opts.statuses);
-    if (statuses.length === 0) return [];
-    return this.read('curveStats', async () => {
-      await this.requireSweep(sweepId);
-      await this.flush();
-      const groups = by.map((_, i) => `g${i}`);
-      const groupExprs = by.map((_, i) => `t.param_values[list_position(t.param_keys, $p${i})] AS g${i}`);
-      const params: Record<string, string> = { s: sweepId, m: metric };
-      by.forEach((b, i) => (params[`p${i}`] = b));
-      const fin = 'FILTER (WHERE isfinite(value))';
-      // The same selection and dedup as curveCells; the statistics in SQL.
-      const reader = await this.conn.runAndReadAll(
-        `SELECT ${[...groups, 'step'].join(', ')},
-           count(*) ${fin}, avg(value) ${fin}, var_samp(value) ${fin}, min(value) ${fin}, max(value) ${fin},
-           count(*) FILTER (WHERE NOT isfinite(value))
-         FROM (
-           SELECT ${[...groupExprs, 'm.trial_key', 'm.step'].join(', ')}, any_value(m.value) AS value
-           FROM metrics m JOIN trials t ON t.sweep_id = m.sweep_id AND t.trial_key = m.trial_key AND t.attempt = m.attempt
-           WHERE m.sweep_id = $s AND m.name = $m AND t.status IN (${sqlList(statuses)})
-           GROUP BY ALL
-         )
-         GROUP BY ALL`,
-        params,
-      );
-      const k = by.length;
-      return reader.getRowsJS().map((r) => curveStat(groupOf(by, r.slice(0, k)), Number(r[k]), Number(r[k + 1]), r[k + 2], r[k + 3], r[k + 4], r[k + 5], Number(r[k + 6])));
+      return reader.getRowsJS().map((r) => cell(groupOf(by, r.slice(0, k)), Number(r[k]), r.slice(k + 1)));
     });
   }
 
