@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { connectCoordinator } from '@credo/client';
 import { connectNats, TOPOLOGY, TrialResultCodec, type CoordinatorClient, type SweepStatus, type TrialResult } from '@credo/proto';
@@ -222,17 +222,6 @@ export async function statusOf(client: CoordinatorClient, sweepId: string): Prom
 
 export function finishedOf(s: SweepStatus): number {
   return s.done + s.failed + s.diverged + s.cancelled + s.timeout;
-}
-
-/** Resident set size of a process in bytes (VmRSS of /proc/PID/status), or undefined if it is gone. */
-export function rssBytes(pid: number | undefined): number | undefined {
-  if (pid === undefined) return undefined;
-  try {
-    const m = /VmRSS:\s+(\d+)\s+kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) * 1024 : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 /** `credo_agent_trials_running` of a worker agent started with `--metrics-port`: trials it holds (running or queued in its pool). */

@@ -2,8 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CoordinatorClient, SweepStatus } from '@credo/proto';
 import { openClickHouseStore, type MetricsStore } from '@credo/store';
 import { startCluster, type Cluster, type Proc } from './cluster-helpers.js';
+import { rssBytes } from '@credo/testing';
 import {
-  checkExactlyOnce, coordinatorClient, finishedOf, localPointsPerConfig, rssBytes, sleep, statusOf, sweepYaml, waitIngested, type SweepShape,
+  checkExactlyOnce, coordinatorClient, finishedOf, localPointsPerConfig, sleep, statusOf, sweepYaml, waitIngested, type SweepShape,
 } from './fault-helpers.js';
 
 /*

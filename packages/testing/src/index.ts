@@ -14,3 +14,4 @@ export {
   type ClickHouseUser,
 } from './clickhouse.js';
 export { findBinary, INSTALL_HINT } from './process.js';
+export { rssBytes, cpuSecondsOf } from './proc-stats.js';

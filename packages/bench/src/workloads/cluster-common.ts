@@ -1,11 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bearerAuthInterceptor, createCoordinatorClient, grpc, type CoordinatorClient, type SweepStatus } from '@credo/proto';
 import { openClickHouseStore, type MetricsStore } from '@credo/store';
 import { freePort, startClickHouse, startNats, type ClickHouseServer, type NatsServer } from '@credo/testing';
+export { cpuSecondsOf, rssBytes } from '@credo/testing';
 
 /*
  * What the cluster benchmarks share: real nats-server and clickhouse-server (from @credo/testing),
@@ -165,29 +166,6 @@ export async function until(probe: () => Promise<boolean> | boolean, timeoutMs: 
     }
     if (Date.now() - t0 > timeoutMs) throw new Error(`bench: timed out waiting for ${what}`);
     await sleep(everyMs);
-  }
-}
-
-/** VmRSS of a process in bytes. */
-export function rssBytes(pid: number | undefined): number | undefined {
-  if (pid === undefined) return undefined;
-  try {
-    const m = /VmRSS:\s+(\d+)\s+kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) * 1024 : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** User+system CPU seconds a process has used so far (/proc/PID/stat), for "what limits it" notes. */
-export function cpuSecondsOf(pid: number | undefined): number | undefined {
-  if (pid === undefined) return undefined;
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return undefined;
   }
 }
 
