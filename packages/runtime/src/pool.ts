@@ -1,5 +1,4 @@
 import { availableParallelism } from 'node:os';
-import { MessageChannel } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import type { MetricPoint, TrialConfig } from '@credo/core';
 import type { ThreadMessage, ThreadResult, ThreadTask } from './trial-thread.js';
@@ -47,6 +46,9 @@ export class TrialPool {
   private readonly piscina: Piscina;
   readonly workers: number;
   private active = 0;
+  private lastRun = 0;
+  /** Runs in flight by id: where their threads' messages go. */
+  private readonly runs = new Map<number, { onMetrics: ((points: MetricPoint[]) => void) | undefined; ended: () => void }>();
 
   constructor(opts: TrialPoolOptions = {}) {
     this.workers = opts.workers ?? availableParallelism();
@@ -56,10 +58,23 @@ export class TrialPool {
       maxThreads: this.workers,
       // Threads keep the MNIST bytes they loaded; an idle timeout would throw that away between trials.
       idleTimeout: 60_000,
+      // Tasks arrive as events, so a busy thread's event loop still turns between trials: that
+      // is when FinalizationRegistry callbacks run and give the wasm blocks of collected arrays
+      // back. With Atomics.wait the next queued trial starts without that turn, and a thread
+      // that is never idle grows its wasm memory trial after trial.
+      atomics: 'disabled',
       ...(opts.maxMemoryMb ? { resourceLimits: { maxOldGenerationSizeMb: opts.maxMemoryMb } } : {}),
     });
     // Without a listener, a late abort or a thread that fails to load crashes the whole process (stack.md §1).
     this.piscina.on('error', () => {});
+    // What trial threads post on their parentPort (see ThreadMessage). A message of a run that
+    // has already ended (its thread was aborted mid-way) finds no entry and is dropped.
+    this.piscina.on('message', (m: ThreadMessage) => {
+      const r = this.runs.get(m.run);
+      if (!r) return;
+      if (m.type === 'metrics') r.onMetrics?.(m.points);
+      else r.ended();
+    });
   }
 
   /** Trials currently executing. */
@@ -69,20 +84,17 @@ export class TrialPool {
 
   async run(config: TrialConfig, opts: RunOptions = {}): Promise<TrialRunResult> {
     const t0 = performance.now();
-    const { port1, port2 } = new MessageChannel();
+    const run = ++this.lastRun;
     let ended!: () => void;
     const endSeen = new Promise<void>((resolve) => (ended = resolve));
-    port1.on('message', (m: ThreadMessage) => {
-      if (m.type === 'metrics') opts.onMetrics?.(m.points);
-      else ended();
-    });
+    this.runs.set(run, { onMetrics: opts.onMetrics, ended });
     const timeout = opts.timeoutSec && opts.timeoutSec > 0 ? AbortSignal.timeout(opts.timeoutSec * 1000) : undefined;
     const signals = [opts.signal, timeout].filter((s): s is AbortSignal => s !== undefined);
     const signal = signals.length > 1 ? AbortSignal.any(signals) : signals[0];
     this.active++;
     try {
-      const task: ThreadTask = { config, port: port2 as unknown as ThreadTask['port'] };
-      const r: ThreadResult = await this.piscina.run(task, { transferList: [port2 as never], ...(signal ? { signal } : {}) });
+      const task: ThreadTask = { config, run };
+      const r: ThreadResult = await this.piscina.run(task, signal ? { signal } : {});
       // Messages sent before the result may still be queued; `end` is posted last. The grace
       // timer is cleared at once: thousands of short trials per second would otherwise each
       // leave a live one-second timer behind.
@@ -97,7 +109,7 @@ export class TrialPool {
       return { status: 'failed', steps: 0, final: {}, error: `trial thread died: ${e instanceof Error ? e.message : String(e)}`, durationMs };
     } finally {
       this.active--;
-      port1.close();
+      this.runs.delete(run);
     }
   }
 

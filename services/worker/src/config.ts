@@ -1,8 +1,13 @@
 import type { ParamSchema } from '@credo/core';
 import { availableParallelism, hostname } from 'node:os';
 
-/** Trials one set of trial threads runs before the agent replaces it (`--recycle-after`). */
-export const DEFAULT_RECYCLE_AFTER = 2000;
+/**
+ * Trials one set of trial threads runs before the agent replaces it (`--recycle-after`). A
+ * replacement costs the new threads' start (modules, wasm compile: ~0.1 s of CPU each), so it
+ * is amortised over many trials; between replacements memory is bounded by V8's collector and
+ * by the wasm blocks that collected arrays give back (the soak test watches both).
+ */
+export const DEFAULT_RECYCLE_AFTER = 10_000;
 
 /** Every setting of a worker agent: flags `--kebab-case`, env `CREDO_*`. */
 export const WORKER_CONFIG: ParamSchema = {

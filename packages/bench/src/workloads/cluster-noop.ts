@@ -12,7 +12,7 @@ const SLOTS = 64;
  * No-op trials per second through the whole cluster path — SubmitSweep → coordinator →
  * JetStream → agent → Piscina thread → MetricBatch + TrialResult → ingester → ClickHouse —
  * timed from the submit until ClickHouse holds every trial's final row (impl `credo`); next to
- * the same trials run by the agent's pool alone, Piscina threads with a MessagePort per trial,
+ * the same trials run by the agent's pool alone, Piscina threads streaming metrics over their parentPort,
  * at the same concurrency (impl `piscina`). Everything shares the machine's cores.
  *
  * @example
@@ -47,7 +47,7 @@ export const clusterNoopWorkload: Workload = {
         metric: 'trials_per_s', value: Math.round(credo), unit: 'trials/s', reps, samples: tps.map(Math.round), ratio_to_piscina: Math.round((credo / piscina.value) * 1000) / 1000,
       });
       ctx.emit({
-        workload: 'cluster_noop_trials', impl: 'piscina', params: { trials, threads: THREADS, concurrency: SLOTS, pool: 'TrialPool (Piscina, MessagePort per trial)' },
+        workload: 'cluster_noop_trials', impl: 'piscina', params: { trials, threads: THREADS, concurrency: SLOTS, pool: 'TrialPool (Piscina; metrics over each thread\'s parentPort)' },
         metric: 'trials_per_s', value: Math.round(piscina.value), unit: 'trials/s', reps, samples: piscina.samples.map(Math.round),
       });
     } finally {
@@ -70,7 +70,7 @@ async function runSweep(cluster: BenchCluster, name: string, trials: number): Pr
   return { seconds: now() - t0, coordinatorSeconds };
 }
 
-/** The same no-op trials through the agent's pool alone (TrialPool: Piscina + a MessagePort per trial), `SLOTS` at a time. */
+/** The same no-op trials through the agent's pool alone (TrialPool: Piscina, metrics over each thread's parentPort), `SLOTS` at a time. */
 async function barePool(trials: number, reps: number): Promise<{ value: number; samples: number[] }> {
   const sweep = parseSweep(noopSweepYaml('noop-pool', trials), defaultCatalog());
   const pool = new TrialPool({ workers: THREADS });
