@@ -17,6 +17,8 @@ export interface IngesterOptions {
 
 /** Rows per ClickHouse insert the ingester aims at. */
 const TARGET_ROWS = 100_000;
+/** Least time between two inserts of one stream while it trickles (see `pump`). */
+const PACE_MS = 200;
 
 /** One insert's rows, gathered message by message. */
 interface Gathered {
@@ -134,11 +136,21 @@ export class Ingester {
     // write is failing (ClickHouse away) nothing more is leased: the next fetch waits for it.
     let previous: Promise<boolean> = Promise.resolve(true);
     const retrying = { now: false };
+    let lastWrite = 0;
     while (!this.stopped) {
       if (retrying.now && !(await previous)) return;
       const msgs: JsMsg[] = [];
       try {
         const limit = Math.max(1, Math.min(this.opts.batchMessages, Math.ceil(TARGET_ROWS / rowsPerMessage)));
+        // A stream that trickles (less than a full batch waiting) is written at most every
+        // PACE_MS, so that a steady flow makes a few large inserts a second rather than one per
+        // round trip: every insert is a new part that ClickHouse must merge, and at thousands of
+        // short trials a second those merges took a fifth of the machine. Then ask how many wait.
+        const since = Date.now() - lastWrite;
+        if (waiting > 0 && waiting < limit && since < PACE_MS) {
+          await sleep(PACE_MS - since);
+          waiting = await consumer.info().then((i) => i.num_pending, () => waiting);
+        }
         const want = waiting > 0 ? Math.min(limit, waiting) : limit;
         const it = await consumer.fetch({ max_messages: want, expires: 1000 });
         for await (const m of it) msgs.push(m);
@@ -173,6 +185,7 @@ export class Ingester {
       const ok = await previous.finally(() => clearInterval(keepLeased));
       if (!ok) return;
       const lag = waiting;
+      lastWrite = Date.now();
       previous = this.write(stream, batch, good, retrying).then((ok) => {
         if (!ok) return false;
         for (const m of good) m.ack();
