@@ -1,5 +1,5 @@
 import { CredoError, resolveParams, type ComponentConfig, type Params } from '@credo/core';
-import { Rng } from '@credo/tensor';
+import { angleDegrees, Rng } from '@credo/tensor';
 import type { LearnerConfig } from './learner.js';
 import type { Optimizer } from './optimizer.js';
 import { ParamUpdater } from './param-updater.js';
@@ -275,7 +275,7 @@ class SequenceLearnerImpl implements SequenceLearner {
     const out: Record<string, number> = {};
     let angle = 0, nAngle = 0;
     for (const e of ests) {
-      const a = angleOf(e, g);
+      const a = angleDegrees(e, g);
       if (!Number.isNaN(a)) {
         angle += a;
         nAngle++;
@@ -363,16 +363,5 @@ function sumSq(a: Float64Array): number {
   let s = 0;
   for (let i = 0; i < a.length; i++) s += a[i]! * a[i]!;
   return s;
-}
-
-function angleOf(a: Float64Array, b: Float64Array): number {
-  let ab = 0, aa = 0, bb = 0;
-  for (let i = 0; i < a.length; i++) {
-    ab += a[i]! * b[i]!;
-    aa += a[i]! * a[i]!;
-    bb += b[i]! * b[i]!;
-  }
-  if (aa === 0 || bb === 0) return Number.NaN;
-  return (Math.acos(Math.min(1, Math.max(-1, ab / Math.sqrt(aa * bb)))) * 180) / Math.PI;
 }
 

@@ -1,4 +1,4 @@
-import { mean, sampleSd, type RegressVerdict } from '@credo/store';
+import { mean, sampleSd, type RegressResultRecord } from '@credo/store';
 import { mannWhitneyU } from '../two-sample.js';
 import type { BenchmarkSpec, SuiteSettings } from './suite.js';
 
@@ -31,20 +31,11 @@ export interface BenchmarkSample {
   readonly values: readonly number[];
 }
 
-export interface Decision {
-  readonly n: number;
-  readonly diverged: number;
-  readonly mean: number;
-  readonly sd: number;
-  readonly baselineMean: number;
-  readonly change: number;
-  readonly relChange: number;
-  readonly pValue: number;
-  readonly zScore: number;
-  readonly historyN: number;
-  readonly verdict: RegressVerdict;
-  readonly reason: string;
-}
+/** A benchmark's verdict and the figures behind it: the decided fields of the stored result. */
+export type Decision = Pick<
+  RegressResultRecord,
+  'n' | 'diverged' | 'mean' | 'sd' | 'baselineMean' | 'change' | 'relChange' | 'pValue' | 'zScore' | 'historyN' | 'verdict' | 'reason'
+>;
 
 /**
  * Decides one benchmark. `history` holds the means of past nights in the lookback window

@@ -1,5 +1,5 @@
 import { CredoError } from '@credo/core';
-import { Rng } from '@credo/tensor';
+import { angleDegrees, Rng } from '@credo/tensor';
 import type { Learner } from '../learner.js';
 import type { ModelBuildArgs, ModelImpl } from '../model.js';
 import { initDendriticWeights } from './init.js';
@@ -133,7 +133,7 @@ class DendriticLearner implements Learner {
       w.n++;
       if (stats.predicted !== label) w.wrong++;
       for (let l = 1; l < L; l++) {
-        const a = angle(stats.E[l]!, stats.Ebp[l]!);
+        const a = angleDegrees(stats.E[l]!, stats.Ebp[l]!);
         if (!Number.isNaN(a)) {
           w.angleSum[l] = w.angleSum[l]! + a;
           w.angleN[l] = w.angleN[l]! + 1;
@@ -266,17 +266,6 @@ class DendriticLearner implements Learner {
     }
     return target;
   }
-}
-
-function angle(a: Float64Array, b: Float64Array): number {
-  let ab = 0, aa = 0, bb = 0;
-  for (let i = 0; i < a.length; i++) {
-    ab += a[i]! * b[i]!;
-    aa += a[i]! * a[i]!;
-    bb += b[i]! * b[i]!;
-  }
-  if (aa === 0 || bb === 0) return Number.NaN;
-  return (Math.acos(Math.min(1, Math.max(-1, ab / (Math.sqrt(aa) * Math.sqrt(bb))))) * 180) / Math.PI;
 }
 
 /** Pearson r from Σx, Σy, Σx², Σy², Σxy over n pairs; NaN when either variance is 0 or n < 2. */

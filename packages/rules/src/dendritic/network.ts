@@ -76,6 +76,13 @@ const FLUSH = 1e-20;
 /** e^{−λ_max}, as {@link expNeg} computes it: no neuron fires with a uniform draw below it. */
 const P0_MIN = expNeg(K.lambdaMax);
 
+/** Spikes in one 1 ms step at rate `r` ≤ λ_max, from one uniform draw of `rng`. */
+function spikeCount(rng: Rng, r: number): number {
+  // r ≤ λ_max, so a draw below e^{−λ_max} ≤ e^{−r} is no spike without evaluating e^{−r}.
+  const u = rng.nextU32() * TWO_NEG_32;
+  return u < P0_MIN ? 0 : poissonInverse(u, r, expNeg(r));
+}
+
 /**
  * A segregated-dendrite network (Guerguiev, Lillicrap & Richards 2017): weights plus the dynamics
  * that run them. The dynamics act on a {@link DendriticState} passed in, so training, diagnostics and
@@ -281,9 +288,7 @@ export class DendriticNetwork {
             C[i] = c;
             const r = lambdaMax / (1 + Math.exp(-c));
             rate[i] = r;
-            // r ≤ λ_max, so a draw below e^{−λ_max} ≤ e^{−r} is no spike without evaluating e^{−r}.
-            const u = rng.nextU32() * TWO_NEG_32;
-            const k = u < P0_MIN ? 0 : poissonInverse(u, r, expNeg(r));
+            const k = spikeCount(rng, r);
             if (k !== 0) {
               idx[base + m] = i;
               cnt[base + m] = k;
@@ -304,9 +309,7 @@ export class DendriticNetwork {
             C[i] = c;
             const r = lambdaMax / (1 + Math.exp(-c));
             rate[i] = r;
-            // r ≤ λ_max, so a draw below e^{−λ_max} ≤ e^{−r} is no spike without evaluating e^{−r}.
-            const u = rng.nextU32() * TWO_NEG_32;
-            const k = u < P0_MIN ? 0 : poissonInverse(u, r, expNeg(r));
+            const k = spikeCount(rng, r);
             if (k !== 0) {
               idx[base + m] = i;
               cnt[base + m] = k;
