@@ -1,5 +1,5 @@
 import { CredoError } from '@credo/core';
-import { mean, normalQuantile, sampleSd, studentTCdf, studentTQuantile } from '@credo/store';
+import { mean, normalCdf, normalQuantile, sampleSd, studentTCdf, studentTQuantile } from '@credo/store';
 
 /*
  * Two-sample tests for comparing seeds: Mann–Whitney U (rank-based, so one wild seed cannot
@@ -114,30 +114,6 @@ function rankSumDistribution(rank2: readonly number[], k: number): Float64Array 
 }
 
 /**
- * Standard normal CDF (via erfc, absolute error below 1.2e-7).
- *
- * @example
- * ```ts
- * normalCdf(1.96) // 0.975
- * ```
- */
-export function normalCdf(z: number): number {
-  return 0.5 * erfc(-z / Math.SQRT2);
-}
-
-/** Complementary error function, |error| < 1.2e-7 (Numerical Recipes' erfcc, Chebyshev fit). */
-function erfc(x: number): number {
-  const z = Math.abs(x);
-  const t = 1 / (1 + 0.5 * z);
-  const r =
-    t *
-    Math.exp(
-      -z * z - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))),
-    );
-  return x >= 0 ? r : 2 - r;
-}
-
-/**
  * Hodges–Lehmann estimate of the shift of `x` relative to `y`: the median of all differences
  * x_i − y_j. Robust to a single wild seed, and the estimate that goes with the U test.
  *
@@ -204,4 +180,4 @@ export function welch(x: readonly number[], y: readonly number[]): WelchResult {
 }
 
 /** Re-exported so that callers of this module need not reach into the store for it. */
-export { normalQuantile };
+export { normalCdf, normalQuantile };

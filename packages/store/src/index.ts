@@ -38,6 +38,7 @@ export type { DuckDbStore, DuckDbStoreOptions } from './duckdb-store.js';
 export {
   ci95HalfWidth,
   mean,
+  normalCdf,
   normalQuantile,
   sampleSd,
   studentTCdf,

@@ -225,11 +225,19 @@ export function normalQuantile(p: number): number {
   return q < 0 ? -x : x;
 }
 
-function normalCdf(x: number): number {
+/**
+ * Standard normal CDF (via erfc, absolute error below 1.2e-7).
+ *
+ * @example
+ * ```ts
+ * normalCdf(1.96) // 0.975
+ * ```
+ */
+export function normalCdf(x: number): number {
   return 0.5 * erfc(-x / Math.SQRT2);
 }
 
-/** Complementary error function (Numerical Recipes' Chebyshev fit, relative error < 1.2e-7): only for the df = ∞ CDF. */
+/** Complementary error function (Numerical Recipes' Chebyshev fit, relative error < 1.2e-7). */
 function erfc(x: number): number {
   const z = Math.abs(x);
   const t = 1 / (1 + 0.5 * z);

@@ -91,6 +91,25 @@ export function setKernelBackend(backend: KernelBackend): void {
 }
 
 /**
+ * Runs `f` with this thread's kernels switched to `backend`, then switches back (also when `f`
+ * throws): how benchmarks and tests measure or check both backends side by side.
+ *
+ * @example
+ * ```ts
+ * withKernelBackend('js', () => gemmNN(m, n, k, A, B, C));
+ * ```
+ */
+export function withKernelBackend<T>(backend: KernelBackend, f: () => T): T {
+  const prev = kernelBackend();
+  setKernelBackend(backend);
+  try {
+    return f();
+  } finally {
+    setKernelBackend(prev);
+  }
+}
+
+/**
  * A zero-filled Float32Array of `n` elements that the wasm kernels can use in place (it lives in
  * their memory), or a plain one where wasm is unavailable. Use it for tensors that go through
  * kernels on every step (weights, activations, gradients): operands elsewhere are copied in and

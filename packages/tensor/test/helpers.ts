@@ -1,4 +1,4 @@
-import { kernelBackend, Rng, setKernelBackend, wasmSimdAvailable, type KernelBackend } from '@credo/tensor';
+import { Rng, wasmSimdAvailable, withKernelBackend, type KernelBackend } from '@credo/tensor';
 
 /** A float32 matrix with entries in [-1, 1), and about `zeroFrac` of them exactly zero. */
 export function randomMatrix(rng: Rng, len: number, zeroFrac = 0): Float32Array {
@@ -12,16 +12,8 @@ export type Form = 'NN' | 'NT' | 'TN';
 /** Every backend that can run here: both where wasm SIMD exists (the tests run each contract). */
 export const BACKENDS: readonly KernelBackend[] = wasmSimdAvailable() ? ['wasm', 'js'] : ['js'];
 
-/** Runs `f` with the kernels switched to `backend`, restoring the previous one. */
-export function withBackend<T>(backend: KernelBackend, f: () => T): T {
-  const prev = kernelBackend();
-  setKernelBackend(backend);
-  try {
-    return f();
-  } finally {
-    setKernelBackend(prev);
-  }
-}
+/** Runs `f` with the kernels switched to `backend` (the package's own helper, under the tests' short name). */
+export const withBackend = withKernelBackend;
 
 /**
  * The arithmetic contract written naively: S = Σ_p a·b in increasing p — accumulated in float64

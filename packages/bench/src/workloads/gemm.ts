@@ -1,4 +1,4 @@
-import { allocFloats, gemmNN, kernelBackend, Rng, setKernelBackend, wasmSimdAvailable, type KernelBackend } from '@credo/tensor';
+import { allocFloats, gemmNN, Rng, wasmSimdAvailable, withKernelBackend, type KernelBackend } from '@credo/tensor';
 import { median, now } from '../record.js';
 import type { BenchContext, Workload } from '../workload.js';
 
@@ -12,24 +12,6 @@ const SHAPES = [
 /** `impl` of a record: the default (wasm) kernels are `credo`, the plain-JS fallback `credo-js`. */
 export function implName(backend: KernelBackend): string {
   return backend === 'wasm' ? 'credo' : 'credo-js';
-}
-
-/**
- * Runs `f` on the given kernel backend, restoring the previous one.
- *
- * @example
- * ```ts
- * onBackend('js', () => gemmNN(m, n, k, A, B, C));
- * ```
- */
-export function onBackend<T>(backend: KernelBackend, f: () => T): T {
-  const prev = kernelBackend();
-  setKernelBackend(backend);
-  try {
-    return f();
-  } finally {
-    setKernelBackend(prev);
-  }
 }
 
 /** Seconds of CPU time (user + system) this process has used. */
@@ -71,7 +53,7 @@ export const gemmWorkload: Workload = {
       return { ...s, flops, inner, run: () => { for (let i = 0; i < inner; i++) gemmNN(s.m, s.n, s.k, A, B, C); } };
     });
     for (const backend of backendsToMeasure(ctx.quick)) {
-      onBackend(backend, () => {
+      withKernelBackend(backend, () => {
         const samples = new Map<string, number[]>(ops.map((o) => [o.shape, []]));
         const cpu = new Map<string, number[]>(ops.map((o) => [o.shape, []]));
         for (const o of ops) o.run(); // warm-up

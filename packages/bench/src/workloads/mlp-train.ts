@@ -1,8 +1,8 @@
 import { createLearner } from '@credo/rules';
 import { loadMnist } from '@credo/tasks';
-import { Rng } from '@credo/tensor';
+import { Rng, withKernelBackend } from '@credo/tensor';
 import { median, now } from '../record.js';
-import { backendsToMeasure, cpuSeconds, implName, onBackend } from './gemm.js';
+import { backendsToMeasure, cpuSeconds, implName } from './gemm.js';
 import type { BenchContext, Workload } from '../workload.js';
 
 /** perf-baseline §4.2 throughput protocol: batch 32 at lr 0.1 (150 steps per rep), batch 1 at lr 0.01 (1500 steps). */
@@ -32,7 +32,7 @@ export const mlpTrainWorkload: Workload = {
     const labels = train.y as Int32Array;
     const reps = ctx.quick ? 3 : 5;
     for (const backend of backendsToMeasure(ctx.quick)) {
-      onBackend(backend, () => {
+      withKernelBackend(backend, () => {
         for (const { batch, lr, steps } of SETTINGS) {
           for (const rule of RULES) {
             const learner = createLearner(

@@ -1,6 +1,7 @@
+import { withKernelBackend } from '@credo/tensor';
 import { median, now } from '../record.js';
 import type { BenchContext, Workload } from '../workload.js';
-import { backendsToMeasure, implName, onBackend } from './gemm.js';
+import { backendsToMeasure, implName } from './gemm.js';
 import { RNN_IN, RNN_LR, RNN_OUT, RNN_T, rnnData, rnnLearner, timeFresh } from './rnn-common.js';
 
 /** Untimed training steps on the timed learner, as torch's `bench_bptt`. */
@@ -25,7 +26,7 @@ export const rnnBpttWorkload: Workload = {
   run(ctx: BenchContext) {
     const reps = ctx.quick ? 3 : 5, steps = 5;
     for (const backend of backendsToMeasure(ctx.quick)) {
-      onBackend(backend, () => {
+      withKernelBackend(backend, () => {
         for (const B of [1, 32]) {
           for (const N of [32, 64, 128]) {
             const { x, y } = rnnData(RNN_T, B);

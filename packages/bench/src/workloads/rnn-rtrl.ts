@@ -1,6 +1,7 @@
+import { withKernelBackend } from '@credo/tensor';
 import { median, now } from '../record.js';
 import type { BenchContext, Workload } from '../workload.js';
-import { backendsToMeasure, implName, onBackend } from './gemm.js';
+import { backendsToMeasure, implName } from './gemm.js';
 import { emitScaling, ONLINE_WARMUP, RNN_IN, RNN_LR, RNN_OUT, rnnLearner, timeOnline } from './rnn-common.js';
 
 const REQUIRED = [8, 16, 32, 48];
@@ -27,7 +28,7 @@ export const rnnRtrlWorkload: Workload = {
     const reps = ctx.quick ? 3 : 5;
     const ext = ctx.quick ? [64] : EXTENDED;
     for (const backend of backendsToMeasure(ctx.quick)) {
-      onBackend(backend, () => {
+      withKernelBackend(backend, () => {
         const res = new Map<number, number>();
         for (const N of [...REQUIRED, ...ext]) {
           const steps = N <= 48 ? 100 : N <= 96 ? 50 : 20;

@@ -1,6 +1,7 @@
+import { withKernelBackend } from '@credo/tensor';
 import { median, now } from '../record.js';
 import type { BenchContext, Workload } from '../workload.js';
-import { backendsToMeasure, implName, onBackend } from './gemm.js';
+import { backendsToMeasure, implName } from './gemm.js';
 import { emitScaling, ONLINE_WARMUP, RNN_IN, RNN_LR, RNN_OUT, rnnLearner, timeOnline } from './rnn-common.js';
 
 const REQUIRED = [32, 64, 128, 256];
@@ -26,7 +27,7 @@ export const rnnUoroWorkload: Workload = {
     const reps = ctx.quick ? 3 : 5;
     const ext = ctx.quick ? [512, 1024] : EXTENDED;
     for (const backend of backendsToMeasure(ctx.quick)) {
-      onBackend(backend, () => {
+      withKernelBackend(backend, () => {
         const res = new Map<number, number>();
         for (const N of [...REQUIRED, ...ext]) {
           const steps = N <= 1024 ? 100 : 50;
