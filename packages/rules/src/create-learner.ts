@@ -20,16 +20,7 @@ const LOSSES = ['softmax-ce', 'mse'] as const;
  * ```
  */
 export function createLearner(cfg: LearnerConfig, shape: LearnerShape, seed: number, options: LearnerOptions = {}): Learner {
-  const model = modelRegistry.get(cfg.model.name);
-  const rule = ruleRegistry.get(cfg.rule.name);
-  const optimizer = optimizerRegistry.get(cfg.optimizer.name);
-  const modelParams = resolveParams(model.info.params, paramsOf(cfg.model), 'model');
-  const ruleParams = resolveParams(rule.info.params, paramsOf(cfg.rule), 'rule');
-  const optParams = resolveParams(optimizer.info.params, paramsOf(cfg.optimizer), 'optimizer');
-  if (rule.info.models !== undefined && !rule.info.models.includes(model.info.name)) {
-    const able = ruleRegistry.list().filter((r) => r.models === undefined || r.models.includes(model.info.name)).map((r) => r.name);
-    throw new CredoError('SPEC_INVALID', `rule ${rule.info.name} cannot train model ${model.info.name}`, { field: 'rule.name', value: rule.info.name, allowed: able.join(', ') });
-  }
+  const { model, rule, optimizer, modelParams, ruleParams, optParams } = resolveLearnerConfig(cfg);
   checkShape(shape);
   if (!Number.isSafeInteger(seed)) throw new CredoError('BAD_PARAM', 'seed must be a safe integer', { field: 'seed', value: seed });
   const mode = options.sparseInput;
@@ -44,6 +35,24 @@ export function createLearner(cfg: LearnerConfig, shape: LearnerShape, seed: num
     seed,
     options,
   });
+}
+
+/**
+ * The registered model, rule and optimizer of `cfg` with their resolved parameters, once it is
+ * checked that the rule can train the model: what both learner factories start from.
+ */
+export function resolveLearnerConfig(cfg: LearnerConfig) {
+  const model = modelRegistry.get(cfg.model.name);
+  const rule = ruleRegistry.get(cfg.rule.name);
+  const optimizer = optimizerRegistry.get(cfg.optimizer.name);
+  const modelParams = resolveParams(model.info.params, paramsOf(cfg.model), 'model');
+  const ruleParams = resolveParams(rule.info.params, paramsOf(cfg.rule), 'rule');
+  const optParams = resolveParams(optimizer.info.params, paramsOf(cfg.optimizer), 'optimizer');
+  if (rule.info.models !== undefined && !rule.info.models.includes(model.info.name)) {
+    const able = ruleRegistry.list().filter((r) => r.models === undefined || r.models.includes(model.info.name)).map((r) => r.name);
+    throw new CredoError('SPEC_INVALID', `rule ${rule.info.name} cannot train model ${model.info.name}`, { field: 'rule.name', value: rule.info.name, allowed: able.join(', ') });
+  }
+  return { model, rule, optimizer, modelParams, ruleParams, optParams };
 }
 
 function paramsOf(c: ComponentConfig): Params {

@@ -1,10 +1,11 @@
-import { CredoError, resolveParams, type ComponentConfig, type Params } from '@credo/core';
+import { CredoError, type Params } from '@credo/core';
 import { angleDegrees, Rng } from '@credo/tensor';
 import type { LearnerConfig } from './learner.js';
 import type { Optimizer } from './optimizer.js';
 import { ParamUpdater } from './param-updater.js';
 import type { RecurrentCell } from './recurrent-cell.js';
-import { modelRegistry, optimizerRegistry, ruleRegistry } from './registries.js';
+import { resolveLearnerConfig } from './create-learner.js';
+import { modelRegistry, ruleRegistry } from './registries.js';
 import { bpttRule } from './rules/bptt.js';
 import {
   sequenceModelOf, sequenceRuleOf, type SequenceForward, type SequenceRule, type SequenceRuleState, type SequenceShape,
@@ -117,16 +118,7 @@ export interface SequenceLearner {
  * ```
  */
 export function createSequenceLearner(cfg: LearnerConfig, shape: SequenceShape, seed: number, rows: number): SequenceLearner {
-  const model = modelRegistry.get(cfg.model.name);
-  const rule = ruleRegistry.get(cfg.rule.name);
-  const optimizer = optimizerRegistry.get(cfg.optimizer.name);
-  const modelParams = resolveParams(model.info.params, paramsOf(cfg.model), 'model');
-  const ruleParams = resolveParams(rule.info.params, paramsOf(cfg.rule), 'rule');
-  const optParams = resolveParams(optimizer.info.params, paramsOf(cfg.optimizer), 'optimizer');
-  if (rule.info.models !== undefined && !rule.info.models.includes(model.info.name)) {
-    const able = ruleRegistry.list().filter((r) => r.models === undefined || r.models.includes(model.info.name)).map((r) => r.name);
-    throw new CredoError('SPEC_INVALID', `rule ${rule.info.name} cannot train model ${model.info.name}`, { field: 'rule.name', value: rule.info.name, allowed: able.join(', ') });
-  }
+  const { model, rule, optimizer, modelParams, ruleParams, optParams } = resolveLearnerConfig(cfg);
   const build = sequenceModelOf(model.impl);
   if (build === undefined) {
     throw new CredoError('SPEC_INVALID', `model ${model.info.name} is not a sequence model`, { field: 'model.name', value: model.info.name, allowed: sequenceNames('model').join(', ') });
@@ -140,11 +132,6 @@ export function createSequenceLearner(cfg: LearnerConfig, shape: SequenceShape, 
   if (!Number.isSafeInteger(rows) || rows < 1) throw new CredoError('BAD_PARAM', 'rows must be a positive integer', { field: 'train.batch', value: rows });
   const cell = build.build({ params: modelParams, shape, seed });
   return new SequenceLearnerImpl(cell, rule.info.name, seqRule, ruleParams, optimizer.impl.create(optParams), seed, rows);
-}
-
-function paramsOf(c: ComponentConfig): Params {
-  const { name: _name, ...rest } = c;
-  return rest;
 }
 
 function sequenceNames(kind: 'model' | 'rule'): string[] {
