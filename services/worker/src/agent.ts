@@ -1,7 +1,7 @@
 import { type Logger, type MetricPoint, type PromRegistry, type TrialConfig } from '@credo/core';
 import {
   MetricBatchCodec, subjects, TOPOLOGY, TRIAL_ACK_WAIT_MS, TrialCodec, TrialResultCodec,
-  type NatsHandles, type Trial, type TrialResult,
+  type NatsHandles, type Trial, type TrialResult, type MetricPoint as WireMetricPoint,
 } from '@credo/proto';
 import { TrialPool, type TrialRunResult } from '@credo/runtime';
 import type { JsMsg } from '@nats-io/jetstream';
@@ -175,7 +175,7 @@ export class WorkerAgent {
     const publish = (points: MetricPoint[]): void => {
       const batch = MetricBatchCodec.encode({
         sweepId: trial.sweepId, trialKey: trial.trialKey, attempt, seq: seq++,
-        points: points.map((p) => ({ name: p.name, step: p.step, value: p.value, timeMs: p.time })),
+        points: points.map(wirePoint),
       });
       const sent = this.nats.js.publish(subjects.metrics(trial.sweepId), batch, { msgID: `${trial.sweepId}.${trial.trialKey}.${attempt}.${seq - 1}` });
       // Awaited (and its failure handled) once the trial ends; until then it must not count as unhandled.
@@ -219,7 +219,7 @@ export class WorkerAgent {
       return;
     }
     const retry = (r.status === 'failed' || r.status === 'timeout') && delivery < trial.maxAttempts;
-    const points = (held ?? []).map((p) => ({ name: p.name, step: p.step, value: p.value, timeMs: p.time }));
+    const points = (held ?? []).map(wirePoint);
     const result: TrialResult = { ...base, status: r.status, error: r.error ?? '', durationMs: r.durationMs, metricBatches: seq, final: !retry, points };
     this.counters?.finished.inc({ status: r.status });
     if (retry) {
@@ -249,6 +249,11 @@ export class WorkerAgent {
     // would cost a request per trial on the agent's busiest thread.
     m.ack();
   }
+}
+
+/** A metric point as MetricBatch and TrialResult carry it. */
+function wirePoint(p: MetricPoint): WireMetricPoint {
+  return { name: p.name, step: p.step, value: p.value, timeMs: p.time };
 }
 
 function sleep(ms: number): Promise<void> {
