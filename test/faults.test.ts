@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Coordinator } from '@credo/coordinator';
 import { canonicalJson, type Logger } from '@credo/core';
 import { connectNats, ensureTopology, subjects, TOPOLOGY, TrialCodec, type CoordinatorClient, type SweepStatus } from '@credo/proto';
@@ -41,9 +41,18 @@ afterAll(async () => {
   await cluster?.stop();
 });
 
+/** Agents started by the running test: stopped after it whatever happens, so that a failing case leaves no agent behind to run the next case's trials. */
+let live: Proc[] = [];
+
+afterEach(async () => {
+  await stopAgents(live);
+  live = [];
+});
+
 async function startAgents(prefix: string, n: number, extra: readonly string[] = []): Promise<Proc[]> {
   const out: Proc[] = [];
   for (let i = 0; i < n; i++) out.push(await cluster.startWorker(['--id', `${prefix}-${i}`, ...extra]));
+  live.push(...out);
   return out;
 }
 
@@ -75,13 +84,14 @@ const finishedAtLeast = (fraction: number) => (s: SweepStatus) => finishedOf(s) 
 const sweepDone = (s: SweepStatus) => s.state === 'done' && finishedOf(s) === s.total;
 
 describe('exactly once under failure (real NATS, ClickHouse, separate processes)', () => {
-  it('SIGKILLed worker agents, one with a trial in flight and one holding eight, lose nothing and store nothing twice', async () => {
+  it('SIGKILLed worker agents, one with a trial in flight and one holding several, lose nothing and store nothing twice', async () => {
     const shape: SweepShape = { name: 'kill-agents', seeds: 100 };
     const expected = localPointsPerConfig(cluster, shape);
     const plain = await startAgents('ka-plain', 2);
     // With more slots than threads an agent holds the extra trials queued in its pool, leased.
     // It pulls again once half its slots are free, so while the queue has work `--slots 2`
-    // always holds ≥ 1 trial and `--slots 8` ≥ 4.
+    // holds ≥ 1 trial and `--slots 8` between 4 and 8 (all 8 only just after a pull, which a
+    // 250 ms poll of a loaded machine can miss for a long time: CI once did for 30 s).
     const [p2, p8] = [await freePort(), await freePort()];
     const [two] = await startAgents('ka-slots2', 1, ['--slots', '2', '--metrics-port', String(p2)]);
     const [eight] = await startAgents('ka-slots8', 1, ['--slots', '8', '--metrics-port', String(p8)]);
@@ -92,7 +102,7 @@ describe('exactly once under failure (real NATS, ClickHouse, separate processes)
     await until(shape.name, finishedAtLeast(0.15), '15% finished');
     await eventually(async () => (await agentHolding(p2)) >= 1, 30_000, 'slots-2 agent holding a trial');
     await two!.stop('SIGKILL');
-    await eventually(async () => (await agentHolding(p8)) >= 8, 30_000, 'slots-8 agent holding eight trials');
+    await eventually(async () => (await agentHolding(p8)) >= 4, 60_000, 'slots-8 agent holding four or more trials');
     const atKill = await statusOf(client, shape.name);
     await eight!.stop('SIGKILL');
     expect(finishedOf(atKill!)).toBeLessThan(total - 20);

@@ -28,8 +28,12 @@ export interface RunOptions {
   readonly timeoutSec?: number;
 }
 
-/** How long to wait for a thread's last messages after its result, if the thread died mid-way. */
-const END_GRACE_MS = 1000;
+/**
+ * How long a finished trial may wait for its thread's `end` message before the attempt counts as
+ * failed. The thread posts `end` before it returns, so it always arrives; only a starved event
+ * loop delays it (seconds were seen with nine agents on two cores while NATS restarted).
+ */
+const END_WAIT_MS = 60_000;
 
 /**
  * A Piscina pool that runs one trial per thread, streams metrics back while it trains, and
@@ -95,13 +99,19 @@ export class TrialPool {
     try {
       const task: ThreadTask = { config, run };
       const r: ThreadResult = await this.piscina.run(task, signal ? { signal } : {});
-      // Messages sent before the result may still be queued; `end` is posted last. The grace
-      // timer is cleared at once: thousands of short trials per second would otherwise each
-      // leave a live one-second timer behind.
-      let grace: NodeJS.Timeout | undefined;
-      await Promise.race([endSeen, new Promise((res) => (grace = setTimeout(res, END_GRACE_MS)))]);
-      clearTimeout(grace);
-      return { ...r, durationMs: performance.now() - t0 };
+      // The result comes over Piscina's port and the metrics over the thread's parentPort: two
+      // ports, so the result can overtake the last metrics. `end` is posted after them, so once
+      // it is seen every point has been handed to onMetrics. Returning before that (a fixed
+      // grace used to be here) let a loaded agent record a trial as done with points missing.
+      // The timer is cleared at once: thousands of short trials per second would otherwise each
+      // leave a live timer behind.
+      let wait: NodeJS.Timeout | undefined;
+      const seen = await Promise.race([endSeen.then(() => true), new Promise<false>((res) => (wait = setTimeout(() => res(false), END_WAIT_MS)))]);
+      clearTimeout(wait);
+      const durationMs = performance.now() - t0;
+      // Never a finished trial with an incomplete record: fail the attempt so that it is retried.
+      if (!seen) return { status: 'failed', steps: r.steps, final: {}, error: `the trial's metrics did not all arrive within ${END_WAIT_MS / 1000} s of its result`, durationMs };
+      return { ...r, durationMs };
     } catch (e) {
       const durationMs = performance.now() - t0;
       if (timeout?.aborted) return { status: 'timeout', steps: 0, final: {}, error: `exceeded ${opts.timeoutSec} s`, durationMs };
