@@ -67,6 +67,27 @@ describe('TrialPool', () => {
       await pool.close();
     }
   });
+  it('resolves only after the last metric batch, however late the thread\'s messages arrive', async () => {
+    // The result comes over Piscina's port and the metrics over the thread's parentPort, so on a
+    // starved event loop the result can be handled seconds before the last batches (seen in CI
+    // with nine agents on two cores). Hold every thread message back by 1.5 s to make that happen.
+    const pool = new TrialPool({ workers: 1 });
+    const piscina = (pool as unknown as { piscina: { emit: (e: string | symbol, ...a: unknown[]) => boolean } }).piscina;
+    const emit = piscina.emit.bind(piscina);
+    piscina.emit = (e, ...a) => {
+      if (e !== 'message') return emit(e, ...a);
+      setTimeout(() => emit(e, ...a), 1500);
+      return true;
+    };
+    try {
+      const got: MetricPoint[] = [];
+      const r = await pool.run(config({ epochs: 1 }), { onMetrics: (b) => got.push(...b) });
+      expect(r.status).toBe('done');
+      expect(strip(got)).toEqual(strip(collect(config({ epochs: 1 })).points));
+    } finally {
+      await pool.close();
+    }
+  });
   it('cancels a running trial and times out a slow one', async () => {
     const pool = new TrialPool({ workers: 2 });
     try {
