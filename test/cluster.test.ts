@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openClickHouseStore, type MetricsStore } from '@credo/store';
-import { eventually, startCluster, type Cluster } from './cluster-helpers.js';
+import { eventually, startCluster, startService, type Cluster } from './cluster-helpers.js';
 
 // 5 rules/lrs × 100 seeds = 500 short trials: the acceptance sweep of the cluster-mode issue.
 const SWEEP = (name: string, seeds: number, extra = '') => `name: ${name}
@@ -118,6 +118,11 @@ describe('cluster mode end to end (real NATS, ClickHouse, gRPC; separate process
     const w = cluster.credo('query', `INSERT INTO trials (sweep_id) VALUES ('x')`, '--store', cluster.clickhouse.storeUrl({ readonly: true }));
     expect(w.code).toBe(2);
     expect(w.err).toMatch(/read-only/);
+    // A worker agent with a bad CREDO_KERNELS stops at start instead of failing every trial it takes.
+    const badKernels = startService('worker', ['--nats-url', cluster.nats.url, '--id', 'bad-kernels'], { CREDO_KERNELS: 'fast' });
+    await badKernels.waitFor(/credo worker: error: CREDO_KERNELS: unknown kernel backend \(got "fast"\) — allowed: wasm, wasm-fma, js/);
+    const child = badKernels.child;
+    expect(await new Promise<number | null>((r) => (child.exitCode !== null ? r(child.exitCode) : child.once('exit', r)))).toBe(2);
     // No secret reaches a log line.
     expect(cluster.coordinator.output()).not.toContain(cluster.token);
     expect(cluster.ingester.output()).not.toContain(cluster.clickhouse.users.admin.password);

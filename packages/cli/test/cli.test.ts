@@ -8,7 +8,11 @@ const BIN = new URL('../bin/credo.js', import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), 'credo-cli-'));
 
 function credo(...args: string[]): { code: number; out: string; err: string } {
-  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: dir, encoding: 'utf8', timeout: 120_000 });
+  return credoWith({}, ...args);
+}
+
+function credoWith(env: Record<string, string>, ...args: string[]): { code: number; out: string; err: string } {
+  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: dir, encoding: 'utf8', timeout: 120_000, env: { ...process.env, ...env } });
   return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
 }
 
@@ -84,6 +88,13 @@ describe('bad input exits 2 with one line and writes nothing', () => {
     expect(r.code).toBe(2);
     expect(r.err).toMatch(/--workers.*"zero".*integer ≥ 1/);
     expect(existsSync(join(dir, 'w.duckdb'))).toBe(false);
+  });
+  it('a bad CREDO_KERNELS is a usage error before the store is touched', () => {
+    const r = credoWith({ CREDO_KERNELS: 'fast' }, 'run', spec('tiny', TINY), '--store', join(dir, 'k.duckdb'));
+    expect(r.code).toBe(2);
+    expect(r.err.trim().split('\n')).toHaveLength(1);
+    expect(r.err).toMatch(/^credo: error: CREDO_KERNELS: unknown kernel backend \(got "fast"\) — allowed: wasm, wasm-fma, js/);
+    expect(existsSync(join(dir, 'k.duckdb'))).toBe(false);
   });
 });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { kernelBackend, Rng, setKernelBackend, wasmSimdAvailable } from '@credo/tensor';
+import { kernelBackend, Rng, setKernelBackend, wasmFmaAvailable, wasmSimdAvailable, type KernelBackend } from '@credo/tensor';
 import { createLearner, type LossKind } from '@credo/rules';
 import { batch, differingTensors, makeLearner, snapshot, type NetSpec } from './helpers.js';
 
@@ -62,7 +62,7 @@ describe('mlp learner', () => {
   });
 
   it('trains to the same weights on the wasm and js kernel backends, up to float32 rounding', () => {
-    const run = (backend: 'wasm' | 'js') => {
+    const run = (backend: KernelBackend) => {
       const prev = kernelBackend();
       setKernelBackend(backend);
       try {
@@ -72,10 +72,13 @@ describe('mlp learner', () => {
       }
     };
     if (!wasmSimdAvailable()) return;
-    const w = run('wasm'), j = run('js');
-    expect(differingTensors(w, j).length).toBeGreaterThan(0); // two arithmetic contracts…
-    for (const k of Object.keys(w)) {
-      for (let i = 0; i < w[k]!.length; i++) expect(Math.abs(w[k]![i]! - j[k]![i]!), `${k}[${i}]`).toBeLessThan(1e-5); // …that agree
+    const j = run('js');
+    for (const b of wasmFmaAvailable() ? (['wasm', 'wasm-fma'] as const) : (['wasm'] as const)) {
+      const w = run(b);
+      expect(differingTensors(w, j).length, b).toBeGreaterThan(0); // two arithmetic contracts…
+      for (const k of Object.keys(w)) {
+        for (let i = 0; i < w[k]!.length; i++) expect(Math.abs(w[k]![i]! - j[k]![i]!), `${b} ${k}[${i}]`).toBeLessThan(1e-5); // …that agree
+      }
     }
   });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createSequenceLearner, type SequenceLearner } from '@credo/rules';
-import { kernelBackend, setKernelBackend, wasmSimdAvailable } from '@credo/tensor';
+import { kernelBackend, setKernelBackend, wasmFmaAvailable, wasmSimdAvailable, type KernelBackend } from '@credo/tensor';
 import { randomBatch, relErr } from './temporal-reference.js';
 
 /**
@@ -82,7 +82,7 @@ describe('online rtrl with plain SGD', () => {
   );
   for (const N of [7, 16, 33]) {
     it(`N = ${N}: same trajectory as the generic optimizer path, and on the js backend; U and b stay fixed`, () => {
-      const run = (wd: number, backend: 'wasm' | 'js') => {
+      const run = (wd: number, backend: KernelBackend) => {
         const prev = kernelBackend();
         setKernelBackend(backend);
         try {
@@ -94,7 +94,7 @@ describe('online rtrl with plain SGD', () => {
           setKernelBackend(prev);
         }
       };
-      const backends = wasmSimdAvailable() ? (['wasm', 'js'] as const) : (['js'] as const);
+      const backends: KernelBackend[] = wasmSimdAvailable() ? ['wasm', ...(wasmFmaAvailable() ? (['wasm-fma'] as const) : []), 'js'] : ['js'];
       const ref = run(1e-30, 'js');
       const dRef = ref.p.map((v, i) => v - ref.p0[i]!);
       expect(relErr(ref.p, ref.p0)).toBeGreaterThan(1e-3);

@@ -10,6 +10,9 @@
  * const result = await pool.run(trial.config, { onMetrics: console.log });
  * ```
  */
+// The kernel backend the trial threads will use (CREDO_KERNELS): services that run trials check
+// it at start, so that a bad value is a usage error instead of a failure in every trial.
+export { kernelBackend } from '@credo/tensor';
 export { defaultCatalog } from './catalog.js';
 export { MetricSink } from './metric-sink.js';
 export { TrialPool, type RunOptions, type TrialPoolOptions, type TrialRunResult } from './pool.js';

@@ -7,15 +7,29 @@
 //
 // Arithmetic contract of the wasm backend (the JS backend's is in src/gemm.ts):
 //   S = Σ_p a_p·b_p accumulated in float32 in increasing p, starting from +0, each product and
-//   each sum rounded to float32 (wasm SIMD has no fused multiply-add, so this is exact IEEE
-//   float32 arithmetic, the same on every machine); then C ← fround(alpha·S + beta·C) evaluated
-//   in float64 exactly like the JS kernels' epilogue (C unread when beta = 0).
+//   each sum rounded to float32 (plain wasm SIMD has no fused multiply-add, so this is exact IEEE
+//   float32 arithmetic, the same on every machine; the opt-in wasm-fma build below rounds each
+//   term once instead); then C ← fround(alpha·S + beta·C) evaluated in float64 exactly like the
+//   JS kernels' epilogue (C unread when beta = 0).
 // Sparse kernels skip zero terms, and adding a +0 product to a float32 sum that started at +0
 // changes nothing, so sparse and dense products agree bit for bit here too.
 //
 // Kernels read up to 28 bytes past the last element of a row of B (whole 8-lane loads on the
 // right edge; the extra lanes are never stored). heap.ts pads every block so this stays inside
 // memory.
+
+// The same source builds two modules (scripts/build-wasm.mjs): the default one, where madd is a
+// multiply then an add, each rounded (the contract above, identical on every machine); and the
+// opt-in `wasm-fma` one (`--enable relaxed-simd`), where it is f32x4.relaxed_madd, which V8 turns
+// into a fused multiply-add wherever the CPU has one (every x86-64 since 2013, every ARM64).
+// Fused, the sums round once per term instead of twice: results differ from the default module's
+// in the last bits, and are only reproducible on machines that fuse the same way.
+
+/** c + a·b, lane-wise: fused in the `wasm-fma` build, multiply-then-add otherwise. */
+@inline function madd(a: v128, b: v128, c: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, c);
+  return f32x4.add(c, f32x4.mul(a, b));
+}
 
 // ------------------------------------------------------------------------------------ epilogue
 
@@ -116,17 +130,17 @@ function kernel4x8(Ap: usize, B: usize, ldb: usize, k: i32, T: usize): void {
   for (let p = 0; p < k; p++) {
     const b0 = v128.load(B), b1 = v128.load(B, 16);
     let a = v128.load32_splat(Ap);
-    c00 = f32x4.add(c00, f32x4.mul(a, b0));
-    c01 = f32x4.add(c01, f32x4.mul(a, b1));
+    c00 = madd(a, b0, c00);
+    c01 = madd(a, b1, c01);
     a = v128.load32_splat(Ap, 4);
-    c10 = f32x4.add(c10, f32x4.mul(a, b0));
-    c11 = f32x4.add(c11, f32x4.mul(a, b1));
+    c10 = madd(a, b0, c10);
+    c11 = madd(a, b1, c11);
     a = v128.load32_splat(Ap, 8);
-    c20 = f32x4.add(c20, f32x4.mul(a, b0));
-    c21 = f32x4.add(c21, f32x4.mul(a, b1));
+    c20 = madd(a, b0, c20);
+    c21 = madd(a, b1, c21);
     a = v128.load32_splat(Ap, 12);
-    c30 = f32x4.add(c30, f32x4.mul(a, b0));
-    c31 = f32x4.add(c31, f32x4.mul(a, b1));
+    c30 = madd(a, b0, c30);
+    c31 = madd(a, b1, c31);
     Ap += 16;
     B += ldb;
   }
@@ -147,11 +161,11 @@ function kernel2x8(A: usize, rstep: usize, step: usize, B: usize, ldb: usize, k:
   for (let p = 0; p < k; p++) {
     const b0 = v128.load(B), b1 = v128.load(B, 16);
     let a = v128.load32_splat(A);
-    c00 = f32x4.add(c00, f32x4.mul(a, b0));
-    c01 = f32x4.add(c01, f32x4.mul(a, b1));
+    c00 = madd(a, b0, c00);
+    c01 = madd(a, b1, c01);
     a = v128.load32_splat(a1p);
-    c10 = f32x4.add(c10, f32x4.mul(a, b0));
-    c11 = f32x4.add(c11, f32x4.mul(a, b1));
+    c10 = madd(a, b0, c10);
+    c11 = madd(a, b1, c11);
     A += step;
     a1p += step;
     B += ldb;
@@ -165,8 +179,8 @@ function kernel1x8(A: usize, step: usize, B: usize, ldb: usize, k: i32, T: usize
   let c0 = f32x4.splat(0), c1 = f32x4.splat(0);
   for (let p = 0; p < k; p++) {
     const a = v128.load32_splat(A);
-    c0 = f32x4.add(c0, f32x4.mul(a, v128.load(B)));
-    c1 = f32x4.add(c1, f32x4.mul(a, v128.load(B, 16)));
+    c0 = madd(a, v128.load(B), c0);
+    c1 = madd(a, v128.load(B, 16), c1);
     A += step;
     B += ldb;
   }
@@ -251,14 +265,14 @@ export function gemm(m: i32, n: i32, k: i32, A: usize, sai: i32, sap: i32, B: us
   for (let q = q0; q < q1; q++) {
     const a = v128.load32_splat(vals + (<usize>q << 2));
     const b = bj + <usize>load<i32>(idx + (<usize>q << 2)) * ldb;
-    s0 = f32x4.add(s0, f32x4.mul(a, v128.load(b)));
-    s1 = f32x4.add(s1, f32x4.mul(a, v128.load(b, 16)));
-    s2 = f32x4.add(s2, f32x4.mul(a, v128.load(b, 32)));
-    s3 = f32x4.add(s3, f32x4.mul(a, v128.load(b, 48)));
-    s4 = f32x4.add(s4, f32x4.mul(a, v128.load(b, 64)));
-    s5 = f32x4.add(s5, f32x4.mul(a, v128.load(b, 80)));
-    s6 = f32x4.add(s6, f32x4.mul(a, v128.load(b, 96)));
-    s7 = f32x4.add(s7, f32x4.mul(a, v128.load(b, 112)));
+    s0 = madd(a, v128.load(b), s0);
+    s1 = madd(a, v128.load(b, 16), s1);
+    s2 = madd(a, v128.load(b, 32), s2);
+    s3 = madd(a, v128.load(b, 48), s3);
+    s4 = madd(a, v128.load(b, 64), s4);
+    s5 = madd(a, v128.load(b, 80), s5);
+    s6 = madd(a, v128.load(b, 96), s6);
+    s7 = madd(a, v128.load(b, 112), s7);
   }
   const c = C + (<usize>j << 2);
   if (sgd) {
@@ -281,8 +295,8 @@ function sparseTail(q0: i32, q1: i32, idx: usize, vals: usize, B: usize, ldb: us
     for (let q = q0; q < q1; q++) {
       const a = v128.load32_splat(vals + (<usize>q << 2));
       const b = bj + <usize>load<i32>(idx + (<usize>q << 2)) * ldb;
-      s0 = f32x4.add(s0, f32x4.mul(a, v128.load(b)));
-      s1 = f32x4.add(s1, f32x4.mul(a, v128.load(b, 16)));
+      s0 = madd(a, v128.load(b), s0);
+      s1 = madd(a, v128.load(b, 16), s1);
     }
     const cols = min(8, n - j);
     const c = C + (<usize>j << 2);
@@ -515,8 +529,8 @@ export function sgdPlain(p: usize, g: usize, len: i32, r: f32, clear: i32): void
   let v0 = f32x4.mul(ds, s0), v1 = f32x4.mul(ds, s1);
   if (hasBeta) {
     const bs = f32x4.splat(beta);
-    v0 = f32x4.add(v0, f32x4.mul(bs, v128.load(mi)));
-    v1 = f32x4.add(v1, f32x4.mul(bs, v128.load(mi, 16)));
+    v0 = madd(bs, v128.load(mi), v0);
+    v1 = madd(bs, v128.load(mi, 16), v1);
   }
   v128.store(o, v0);
   v128.store(o, v1, 16);
@@ -536,9 +550,9 @@ export function sgdPlain(p: usize, g: usize, len: i32, r: f32, clear: i32): void
  * rows alias in L1). A is given transposed (At, n × n, At[p·n + i] = A(i, p)), which is the
  * interleaved form the 4-row tile reads directly. Padding columns (C up to a multiple of 8) stay 0.
  *
- * Arithmetic (float32, no fused multiply-add, like every kernel here): S = Σ_p A(i,p)·Min(p,c) from
- * +0 in increasing p; Mout = (d_i·S [+ beta·Min(i,c)]) [+ d_i·z_j on the immediate entries], each
- * operation rounded; G_c = Σ_i q_i·Mout(i,c) from +0 in increasing i; g_c ← g_c + G_c.
+ * Arithmetic (float32; every `madd` fused in the wasm-fma build, see madd): S = Σ_p A(i,p)·Min(p,c)
+ * from +0 in increasing p; Mout = (d_i·S [+ beta·Min(i,c)]) [+ d_i·z_j on the immediate entries],
+ * each operation rounded; G_c = Σ_i q_i·Mout(i,c) from +0 in increasing i; g_c ← g_c + G_c.
  * `T` is 32 bytes of scratch. Mout must not overlap Min.
  */
 export function influenceStep(n: i32, L: i32, At: usize, d: usize, beta: f32, z: usize, q: usize,
@@ -560,17 +574,17 @@ export function influenceStep(n: i32, L: i32, At: usize, d: usize, beta: f32, z:
       for (let p = 0; p < n; p++) {
         const b0 = v128.load(b), b1 = v128.load(b, 16);
         let x = v128.load32_splat(a);
-        c00 = f32x4.add(c00, f32x4.mul(x, b0));
-        c01 = f32x4.add(c01, f32x4.mul(x, b1));
+        c00 = madd(x, b0, c00);
+        c01 = madd(x, b1, c01);
         x = v128.load32_splat(a, 4);
-        c10 = f32x4.add(c10, f32x4.mul(x, b0));
-        c11 = f32x4.add(c11, f32x4.mul(x, b1));
+        c10 = madd(x, b0, c10);
+        c11 = madd(x, b1, c11);
         x = v128.load32_splat(a, 8);
-        c20 = f32x4.add(c20, f32x4.mul(x, b0));
-        c21 = f32x4.add(c21, f32x4.mul(x, b1));
+        c20 = madd(x, b0, c20);
+        c21 = madd(x, b1, c21);
         x = v128.load32_splat(a, 12);
-        c30 = f32x4.add(c30, f32x4.mul(x, b0));
-        c31 = f32x4.add(c31, f32x4.mul(x, b1));
+        c30 = madd(x, b0, c30);
+        c31 = madd(x, b1, c31);
         a += lda;
         b += 32;
       }
@@ -585,8 +599,8 @@ export function influenceStep(n: i32, L: i32, At: usize, d: usize, beta: f32, z:
       let a = At + (<usize>i << 2), b = B;
       for (let p = 0; p < n; p++) {
         const x = v128.load32_splat(a);
-        c0 = f32x4.add(c0, f32x4.mul(x, v128.load(b)));
-        c1 = f32x4.add(c1, f32x4.mul(x, v128.load(b, 16)));
+        c0 = madd(x, v128.load(b), c0);
+        c1 = madd(x, v128.load(b, 16), c1);
         a += lda;
         b += 32;
       }
@@ -610,8 +624,8 @@ export function influenceStep(n: i32, L: i32, At: usize, d: usize, beta: f32, z:
     let o = O;
     for (let i = 0; i < n; i++) {
       const qs = v128.load32_splat(q + (<usize>i << 2));
-      G0 = f32x4.add(G0, f32x4.mul(qs, v128.load(o)));
-      G1 = f32x4.add(G1, f32x4.mul(qs, v128.load(o, 16)));
+      G0 = madd(qs, v128.load(o), G0);
+      G1 = madd(qs, v128.load(o, 16), G1);
       o += 32;
     }
     const gc = g + (<usize>c0 << 2);

@@ -6,39 +6,66 @@ import { WasmKernels } from './wasm/kernels.js';
  * Which implementation the products and the tanh/sigmoid kernels run on:
  *
  * - `wasm` (default where WebAssembly SIMD and shared memory exist, i.e. every Node ≥ 16.4):
- *   AssemblyScript SIMD kernels, 30–40 GFLOP/s for large products. Sums are accumulated in
- *   float32 (see assembly/kernels.ts for the exact contract).
+ *   AssemblyScript SIMD kernels, 35–45 GFLOP/s for large products. Sums are accumulated in
+ *   float32, each product and each sum rounded (see assembly/kernels.ts for the exact contract),
+ *   so results are the same bits on every machine.
+ * - `wasm-fma` (opt-in: `CREDO_KERNELS=wasm-fma`): the same kernels with relaxed SIMD, where the
+ *   products' multiply-adds are fused on CPUs that have FMA (every x86-64 since 2013, every ARM64).
+ *   About 1.25× faster on large products (RTRL's influence update), but its results differ from
+ *   `wasm` in the last bits and are reproducible only across machines that fuse the same way:
+ *   it gives up DESIGN.md's promise 7 (same numbers on every machine) for speed.
  * - `js`: the register-blocked plain-JS kernels, sums accumulated in float64 (see gemm.ts); about
  *   4 GFLOP/s. The fallback where wasm SIMD is unavailable, and forced by `CREDO_KERNELS=js`.
  *
- * Each backend is deterministic and bit-reproducible on its own; the two agree to float32
- * rounding, not bit for bit (tests check both).
+ * Each backend is deterministic and bit-reproducible on its own; they agree to float32 rounding,
+ * not bit for bit (tests check all of them).
  */
-export type KernelBackend = 'wasm' | 'js';
+export type KernelBackend = 'wasm' | 'wasm-fma' | 'js';
 
-const disabled = typeof process !== 'undefined' && process.env?.['CREDO_KERNELS'] === 'js';
+const BACKENDS: readonly KernelBackend[] = ['wasm', 'wasm-fma', 'js'];
+
+function badBackend(field: string, value: unknown): CredoError {
+  return new CredoError('BAD_PARAM', 'unknown kernel backend', { field, value, allowed: BACKENDS.join(', ') });
+}
+
+/** What `CREDO_KERNELS` asks for (undefined: the default); a bad value throws at first use. */
+function requestedBackend(): KernelBackend | undefined {
+  const v = typeof process !== 'undefined' ? process.env?.['CREDO_KERNELS'] : undefined;
+  if (v === undefined || v === '') return undefined;
+  if (!(BACKENDS as readonly string[]).includes(v)) throw badBackend('CREDO_KERNELS', v);
+  return v as KernelBackend;
+}
+
 let heap: WasmHeap | undefined | null = null;
 let kernels: WasmKernels | undefined;
+let fmaKernels: WasmKernels | undefined | null = null;
 let active: WasmKernels | undefined;
+let activeName: KernelBackend = 'js';
 let chosen = false;
 
 function wasm(): WasmKernels | undefined {
   if (heap === null) {
-    heap = disabled ? undefined : WasmHeap.get();
+    heap = requestedBackend() === 'js' ? undefined : WasmHeap.get();
     kernels = heap === undefined ? undefined : new WasmKernels(heap);
   }
   return kernels;
 }
 
+function wasmFma(): WasmKernels | undefined {
+  if (fmaKernels === null) {
+    const w = wasm();
+    const x = w?.heap.fmaExports();
+    fmaKernels = w !== undefined && x !== undefined ? new WasmKernels(w.heap, x) : undefined;
+  }
+  return fmaKernels;
+}
+
 /**
- * The wasm kernels when they are the active backend, else undefined: what every dispatching
+ * The wasm kernels when a wasm backend is active, else undefined: what every dispatching
  * kernel asks first. Cheap after the first call.
  */
 export function activeWasm(): WasmKernels | undefined {
-  if (!chosen) {
-    active = wasm();
-    chosen = true;
-  }
+  if (!chosen) setKernelBackend(requestedBackend() ?? (wasm() !== undefined ? 'wasm' : 'js'));
   return active;
 }
 
@@ -55,20 +82,33 @@ export function wasmSimdAvailable(): boolean {
 }
 
 /**
+ * True when the `wasm-fma` kernels can run in this thread (relaxed SIMD can be enabled).
+ *
+ * @example
+ * ```ts
+ * const backends = wasmFmaAvailable() ? ['wasm', 'wasm-fma'] : ['wasm'];
+ * ```
+ */
+export function wasmFmaAvailable(): boolean {
+  return wasmFma() !== undefined;
+}
+
+/**
  * The backend the kernels currently dispatch to.
  *
  * @example
  * ```ts
- * kernelBackend(); // 'wasm' on Node 20
+ * kernelBackend(); // 'wasm' on Node 20, 'wasm-fma' with CREDO_KERNELS=wasm-fma
  * ```
  */
 export function kernelBackend(): KernelBackend {
-  return activeWasm() === undefined ? 'js' : 'wasm';
+  activeWasm();
+  return activeName;
 }
 
 /**
  * Switches every kernel of this thread to `backend` (for tests and comparisons). Throws a
- * `BAD_PARAM` {@link CredoError} for `wasm` where it is unavailable.
+ * `BAD_PARAM` {@link CredoError} for a backend that is unavailable here or unknown.
  *
  * @example
  * ```ts
@@ -78,21 +118,25 @@ export function kernelBackend(): KernelBackend {
  * ```
  */
 export function setKernelBackend(backend: KernelBackend): void {
-  if (backend === 'wasm') {
-    const w = wasm();
-    if (w === undefined) throw new CredoError('BAD_PARAM', 'WebAssembly SIMD kernels are not available here', { field: 'backend', value: backend, allowed: 'js' });
+  if (backend === 'wasm' || backend === 'wasm-fma') {
+    const w = backend === 'wasm' ? wasm() : wasmFma();
+    if (w === undefined) {
+      const what = backend === 'wasm' ? 'WebAssembly SIMD kernels are' : 'fused multiply-add kernels (WebAssembly relaxed SIMD) are';
+      throw new CredoError('BAD_PARAM', `${what} not available here${requestedBackend() === 'js' ? ' (CREDO_KERNELS=js)' : ''}`, { field: 'backend', value: backend, allowed: BACKENDS.filter((b) => b === 'js' || (b === 'wasm' ? wasm() : wasmFma()) !== undefined).join(', ') });
+    }
     active = w;
   } else if (backend === 'js') {
     active = undefined;
   } else {
-    throw new CredoError('BAD_PARAM', 'unknown kernel backend', { field: 'backend', value: backend, allowed: 'wasm, js' });
+    throw badBackend('backend', backend);
   }
+  activeName = backend;
   chosen = true;
 }
 
 /**
  * Runs `f` with this thread's kernels switched to `backend`, then switches back (also when `f`
- * throws): how benchmarks and tests measure or check both backends side by side.
+ * throws): how benchmarks and tests measure or check the backends side by side.
  *
  * @example
  * ```ts

@@ -1,4 +1,4 @@
-import { Rng, wasmSimdAvailable, withKernelBackend, type KernelBackend } from '@credo/tensor';
+import { gemmNN, Rng, wasmFmaAvailable, wasmSimdAvailable, withKernelBackend, type KernelBackend } from '@credo/tensor';
 
 /** A float32 matrix with entries in [-1, 1), and about `zeroFrac` of them exactly zero. */
 export function randomMatrix(rng: Rng, len: number, zeroFrac = 0): Float32Array {
@@ -9,20 +9,42 @@ export function randomMatrix(rng: Rng, len: number, zeroFrac = 0): Float32Array 
 
 export type Form = 'NN' | 'NT' | 'TN';
 
-/** Every backend that can run here: both where wasm SIMD exists (the tests run each contract). */
-export const BACKENDS: readonly KernelBackend[] = wasmSimdAvailable() ? ['wasm', 'js'] : ['js'];
+/** Every backend that can run here (the tests run each contract). */
+export const BACKENDS: readonly KernelBackend[] = wasmSimdAvailable() ? ['wasm', ...(wasmFmaAvailable() ? (['wasm-fma'] as const) : []), 'js'] : ['js'];
 
 /** Runs `f` with the kernels switched to `backend` (the package's own helper, under the tests' short name). */
 export const withBackend = withKernelBackend;
 
 /**
- * The arithmetic contract written naively: S = Σ_p a·b in increasing p — accumulated in float64
- * (js backend) or with every product and sum rounded to float32 (wasm backend) — then
+ * Whether the `wasm-fma` kernels fuse on this machine (V8 emits an FMA instruction where the CPU
+ * has one): (1+2⁻¹²)² − 1 is 2⁻¹¹ + 2⁻²⁴ fused, but 2⁻¹¹ when the product is rounded first.
+ */
+export const FMA_FUSES: boolean = BACKENDS.includes('wasm-fma') && withKernelBackend('wasm-fma', () => {
+  const x = 1 + 2 ** -12, c = new Float32Array(1);
+  gemmNN(1, 1, 2, Float32Array.of(-1, x), Float32Array.of(1, x), c);
+  return c[0] !== 2 ** -11;
+});
+
+/**
+ * One term of a backend's dot product: float64 for js; every product and sum rounded to float32
+ * for wasm; rounded once per term for wasm-fma where it fuses.
+ */
+export function accumulator(backend: KernelBackend): (s: number, a: number, b: number) => number {
+  if (backend === 'js') return (s, a, b) => s + a * b;
+  // A float32 product is exact in float64, so fround(s + a·b) is the fused result (double
+  // rounding through float64 could differ only in ties no test operand comes near).
+  if (backend === 'wasm-fma' && FMA_FUSES) return (s, a, b) => Math.fround(s + a * b);
+  return (s, a, b) => Math.fround(s + Math.fround(a * b));
+}
+
+/**
+ * The arithmetic contract written naively: S = Σ_p a·b in increasing p, accumulated as the
+ * backend does (see {@link accumulator}), then
  * fround(alpha·S + beta·C) in float64 (C unread when beta = 0).
  */
 export function referenceGemm(form: Form, m: number, n: number, k: number, A: Float32Array, B: Float32Array, C: Float32Array, alpha: number, beta: number,
   backend: KernelBackend = 'js'): Float32Array {
-  const f32 = backend === 'wasm';
+  const acc = accumulator(backend);
   const out = Float32Array.from(C);
   for (let i = 0; i < m; i++) {
     for (let j = 0; j < n; j++) {
@@ -30,7 +52,7 @@ export function referenceGemm(form: Form, m: number, n: number, k: number, A: Fl
       for (let p = 0; p < k; p++) {
         const a = form === 'TN' ? A[p * m + i]! : A[i * k + p]!;
         const b = form === 'NT' ? B[j * k + p]! : B[p * n + j]!;
-        s = f32 ? Math.fround(s + Math.fround(a * b)) : s + a * b;
+        s = acc(s, a, b);
       }
       out[i * n + j] = beta === 0 ? alpha * s : alpha * s + beta * C[i * n + j]!;
     }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { allocFloats, influenceFloats, influenceIndex, influenceStep, Rng, type KernelBackend } from '@credo/tensor';
-import { BACKENDS, firstDifference, randomMatrix, withBackend } from './helpers.js';
+import { accumulator, BACKENDS, firstDifference, randomMatrix, withBackend } from './helpers.js';
 
 interface Case {
   n: number;
@@ -42,18 +42,18 @@ function fromPanels(n: number, L: number, P: Float32Array): Float32Array {
 /** The arithmetic contract of influence.ts written naively, for one backend. */
 function reference(c: Case, o: Operands, backend: KernelBackend): { M: Float32Array; g: Float32Array } {
   const { n, L } = c, C = n * L, f = Math.fround;
-  const f32 = backend === 'wasm';
+  const f32 = backend !== 'js';
+  const acc = accumulator(backend);
   const beta = f32 ? f(c.beta) : c.beta;
   const M = new Float32Array(n * C), g = Float32Array.from(o.g);
   for (let i = 0; i < n; i++) {
     for (let col = 0; col < C; col++) {
       let s = 0;
       for (let p = 0; p < n; p++) {
-        const prod = o.At[p * n + i]! * o.M[p * C + col]!;
-        s = f32 ? f(s + f(prod)) : s + prod;
+        s = acc(s, o.At[p * n + i]!, o.M[p * C + col]!);
       }
       const di = o.d[i]!, mi = o.M[i * C + col]!;
-      let v = f32 ? (beta === 0 ? f(di * s) : f(f(di * s) + f(beta * mi))) : f(di * s + beta * mi);
+      let v = f32 ? (beta === 0 ? f(di * s) : acc(f(di * s), beta, mi)) : f(di * s + beta * mi);
       if (col % n === i) v = f32 ? f(v + f(di * o.z[(col - i) / n]!)) : f(v + di * o.z[(col - i) / n]!);
       M[i * C + col] = v;
     }
@@ -61,8 +61,7 @@ function reference(c: Case, o: Operands, backend: KernelBackend): { M: Float32Ar
   for (let col = 0; col < C; col++) {
     let G = 0;
     for (let i = 0; i < n; i++) {
-      const prod = o.q[i]! * M[i * C + col]!;
-      G = f32 ? f(G + f(prod)) : G + prod;
+      G = acc(G, o.q[i]!, M[i * C + col]!);
     }
     g[col] = g[col]! + G;
   }

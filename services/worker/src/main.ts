@@ -1,6 +1,7 @@
 import { createServer } from 'node:http';
 import { isCredoError, jsonLogger, parseServiceConfig, PromRegistry, shutdownRequested } from '@credo/core';
 import { connectNats, ensureTopology } from '@credo/proto';
+import { kernelBackend } from '@credo/runtime';
 import { WorkerAgent } from './agent.js';
 import { WORKER_CONFIG, WORKER_SECRETS } from './config.js';
 
@@ -9,6 +10,8 @@ export async function main(argv: readonly string[], env = process.env): Promise<
   let cfg;
   try {
     cfg = parseServiceConfig(WORKER_CONFIG, argv, env, WORKER_SECRETS);
+    // CREDO_KERNELS is read by the trial threads; a bad value must stop the agent here, not fail every trial.
+    kernelBackend();
   } catch (e) {
     process.stderr.write(`credo worker: error: ${(e as Error).message}\n`);
     return isCredoError(e) && e.isUsageError ? 2 : 1;

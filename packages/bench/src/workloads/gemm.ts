@@ -1,4 +1,4 @@
-import { allocFloats, gemmNN, Rng, wasmSimdAvailable, withKernelBackend, type KernelBackend } from '@credo/tensor';
+import { allocFloats, gemmNN, Rng, wasmFmaAvailable, wasmSimdAvailable, withKernelBackend, type KernelBackend } from '@credo/tensor';
 import { median, now } from '../record.js';
 import type { BenchContext, Workload } from '../workload.js';
 
@@ -9,9 +9,9 @@ const SHAPES = [
   { shape: 'square1k', m: 1024, k: 1024, n: 1024 },
 ] as const;
 
-/** `impl` of a record: the default (wasm) kernels are `credo`, the plain-JS fallback `credo-js`. */
+/** `impl` of a record: the default (wasm) kernels are `credo`, the opt-in fused ones `credo-fma`, the plain-JS fallback `credo-js`. */
 export function implName(backend: KernelBackend): string {
-  return backend === 'wasm' ? 'credo' : 'credo-js';
+  return backend === 'wasm' ? 'credo' : backend === 'wasm-fma' ? 'credo-fma' : 'credo-js';
 }
 
 /** Seconds of CPU time (user + system) this process has used. */
@@ -20,9 +20,9 @@ export function cpuSeconds(): number {
   return (u.user + u.system) / 1e6;
 }
 
-/** The backends to measure: wasm (the default) always where available, the JS fallback in full mode. */
+/** The backends to measure: wasm (the default) always where available; the opt-in fused kernels and the JS fallback in full mode. */
 export function backendsToMeasure(quick: boolean): KernelBackend[] {
-  const all: KernelBackend[] = wasmSimdAvailable() ? ['wasm', 'js'] : ['js'];
+  const all: KernelBackend[] = wasmSimdAvailable() ? ['wasm', ...(wasmFmaAvailable() ? (['wasm-fma'] as const) : []), 'js'] : ['js'];
   return quick ? all.slice(0, 1) : all;
 }
 

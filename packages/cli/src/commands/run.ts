@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import cliProgress from 'cli-progress';
-import { defaultCatalog, primaryMetric } from '@credo/runtime';
+import { defaultCatalog, kernelBackend, primaryMetric } from '@credo/runtime';
 import { loadSweep } from '@credo/spec';
 import { openDuckDbStore } from '@credo/store';
 import { runLocalSweep, type LocalProgress } from '../local-run.js';
@@ -22,6 +22,8 @@ function statusLine(p: LocalProgress): string {
 /** `credo run SPEC`: validate (before touching the store), run locally with a progress bar, print the leaderboard. */
 export async function runCommand(specPath: string, opts: RunOptions): Promise<number> {
   const sweep = await loadSweep(specPath, defaultCatalog());
+  // CREDO_KERNELS is read by the trial threads: a bad value is a usage error before the store is touched.
+  kernelBackend();
   const store = await openDuckDbStore(opts.store);
   const ac = new AbortController();
   let interrupts = 0;

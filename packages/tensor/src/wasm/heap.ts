@@ -1,5 +1,6 @@
 import { CredoError } from '@credo/core';
-import { KERNELS_WASM_BASE64 } from './kernels-binary.js';
+import { setFlagsFromString } from 'node:v8';
+import { KERNELS_FMA_WASM_BASE64, KERNELS_WASM_BASE64 } from './kernels-binary.js';
 
 /*
  * The WebAssembly side of @credo/tensor: one instance of the AssemblyScript kernels per thread,
@@ -73,7 +74,10 @@ export class WasmHeap {
   private top = BASE;
   private readonly registry = new FinalizationRegistry<{ off: number; size: number }>((b) => this.release(b.off, b.size));
 
-  private constructor(api: WasmApi) {
+  /** The `wasm-fma` build over the same memory: undefined until asked for, null where it cannot run. */
+  private fma: KernelExports | undefined | null = undefined;
+
+  private constructor(private readonly api: WasmApi) {
     this.memory = new api.Memory({ initial: 16, maximum: MAX_PAGES, shared: true });
     const bytes = Uint8Array.from(Buffer.from(KERNELS_WASM_BASE64, 'base64'));
     const instance = new api.Instance(new api.Module(bytes), { env: { memory: this.memory } });
@@ -97,6 +101,26 @@ export class WasmHeap {
       }
     }
     return WasmHeap.instance;
+  }
+
+  /**
+   * The kernels built with relaxed SIMD (fused multiply-add in the products), instantiated over
+   * this same memory on first use, so arrays from {@link WasmHeap.floats} serve both modules.
+   * Undefined where relaxed SIMD cannot be enabled. Node 20's V8 has it behind a flag, which is
+   * set here (process-wide, and only for modules compiled afterwards).
+   */
+  fmaExports(): KernelExports | undefined {
+    if (this.fma === undefined) {
+      this.fma = null;
+      try {
+        setFlagsFromString('--experimental-wasm-relaxed-simd');
+        const bytes = Uint8Array.from(Buffer.from(KERNELS_FMA_WASM_BASE64, 'base64'));
+        if (this.api.validate(bytes)) this.fma = new this.api.Instance(new this.api.Module(bytes), { env: { memory: this.memory } }).exports as unknown as KernelExports;
+      } catch {
+        // Left null: this runtime has no relaxed SIMD.
+      }
+    }
+    return this.fma ?? undefined;
   }
 
   /** True when `a` is a view on this heap's memory (so kernels can use its address directly). */

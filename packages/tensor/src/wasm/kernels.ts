@@ -1,5 +1,5 @@
 import type { SparseMatrix } from '../sparse.js';
-import type { WasmHeap } from './heap.js';
+import type { KernelExports, WasmHeap } from './heap.js';
 
 /** Matrix forms of {@link WasmKernels.gemm}: C = A·B, A·Bᵀ, Aᵀ·B. */
 export type GemmForm = 'NN' | 'NT' | 'TN';
@@ -15,7 +15,11 @@ const MC = 128;
 export class WasmKernels {
   private scratch: Float32Array;
 
-  constructor(readonly heap: WasmHeap) {
+  /** The module the calls go to: the heap's default one, or its `wasm-fma` build (same memory). */
+  private readonly x: KernelExports;
+
+  constructor(readonly heap: WasmHeap, exports: KernelExports = heap.exports) {
+    this.x = exports;
     this.scratch = heap.floats(1024);
   }
 
@@ -48,7 +52,7 @@ export class WasmKernels {
     if (!ownA) s.set(A.subarray(0, lenA), offA);
     if (!ownB) s.set(B.subarray(0, lenB), offB);
     if (!ownC && beta !== 0) s.set(C.subarray(0, lenC), offC);
-    heap.exports.gemm(m, n, k,
+    this.x.gemm(m, n, k,
       ownA ? A.byteOffset : base + offA * 4, sai, sap,
       ownB ? B.byteOffset : base + offB * 4, sbp, sbj,
       ownC ? C.byteOffset : base + offC * 4, alpha, beta, packB ? 1 : 0, mc, base);
@@ -60,7 +64,7 @@ export class WasmKernels {
     const m = X.rows;
     if (m === 0 || n === 0) return;
     const { b, c, finish } = this.operands(B, X.cols * n, C, m * n, beta !== 0);
-    this.heap.exports.sparseNN(m, n, X.rowPtr.byteOffset, X.colIdx.byteOffset, X.values.byteOffset, b, c, alpha, beta, this.scratch.byteOffset);
+    this.x.sparseNN(m, n, X.rowPtr.byteOffset, X.colIdx.byteOffset, X.values.byteOffset, b, c, alpha, beta, this.scratch.byteOffset);
     finish();
   }
 
@@ -70,7 +74,7 @@ export class WasmKernels {
     if (k === 0 || n === 0) return;
     const sgd = lr !== undefined;
     const { b, c, finish } = this.operands(B, X.rows * n, C, k * n, sgd || beta !== 0);
-    this.heap.exports.sparseTN(k, n, X.colPtr.byteOffset, X.rowIdx.byteOffset, X.colValues.byteOffset, b, c, alpha, beta,
+    this.x.sparseTN(k, n, X.colPtr.byteOffset, X.rowIdx.byteOffset, X.colValues.byteOffset, b, c, alpha, beta,
       sgd ? 1 : 0, sgd ? Math.fround(lr) : 0, this.scratch.byteOffset);
     finish();
   }
@@ -89,7 +93,7 @@ export class WasmKernels {
       s.set(x.subarray(0, len), 32);
       px = s.byteOffset + 128;
     }
-    const nnz = heap.exports.sparseLoad(px, rows, X.cols, X.rowPtr.byteOffset, X.colIdx.byteOffset, X.values.byteOffset,
+    const nnz = this.x.sparseLoad(px, rows, X.cols, X.rowPtr.byteOffset, X.colIdx.byteOffset, X.values.byteOffset,
       X.colPtr.byteOffset, X.rowIdx.byteOffset, X.colValues.byteOffset, X.activeCols.byteOffset, cursor.byteOffset);
     return { nnz, active: cursor[X.cols]! };
   }
@@ -103,7 +107,7 @@ export class WasmKernels {
     Min: Float32Array, Mout: Float32Array, g: Float32Array, lenM: number): void {
     const h = this.heap;
     if (h.owns(Min) && h.owns(Mout) && h.owns(At) && h.owns(d) && h.owns(z) && h.owns(q) && h.owns(g)) {
-      h.exports.influenceStep(n, L, At.byteOffset, d.byteOffset, beta, z.byteOffset, q.byteOffset, Min.byteOffset, Mout.byteOffset,
+      this.x.influenceStep(n, L, At.byteOffset, d.byteOffset, beta, z.byteOffset, q.byteOffset, Min.byteOffset, Mout.byteOffset,
         g.byteOffset, this.scratch.byteOffset);
       return;
     }
@@ -126,7 +130,7 @@ export class WasmKernels {
         addr.push(s.byteOffset + offs[k]! * 4);
       }
     }
-    h.exports.influenceStep(n, L, addr[0]!, addr[1]!, beta, addr[2]!, addr[3]!, addr[4]!, addr[5]!, addr[6]!, s.byteOffset);
+    this.x.influenceStep(n, L, addr[0]!, addr[1]!, beta, addr[2]!, addr[3]!, addr[4]!, addr[5]!, addr[6]!, s.byteOffset);
     if (!h.owns(Mout)) Mout.set(s.subarray(offs[5]!, offs[5]! + lenM));
     if (!h.owns(g)) g.set(s.subarray(offs[6]!, offs[6]! + n * L));
   }
@@ -135,16 +139,16 @@ export class WasmKernels {
   sgdPlain(len: number, r: number, g: Float32Array, p: Float32Array, clear: boolean): boolean {
     const h = this.heap;
     if (!h.owns(p) || !h.owns(g)) return false;
-    h.exports.sgdPlain(p.byteOffset, g.byteOffset, len, r, clear ? 1 : 0);
+    this.x.sgdPlain(p.byteOffset, g.byteOffset, len, r, clear ? 1 : 0);
     return true;
   }
 
   tanh(a: Float32Array, len: number): void {
-    this.unary(a, len, (p) => this.heap.exports.tanhInPlace(p, len));
+    this.unary(a, len, (p) => this.x.tanhInPlace(p, len));
   }
 
   sigmoid(a: Float32Array, len: number): void {
-    this.unary(a, len, (p) => this.heap.exports.sigmoidInPlace(p, len));
+    this.unary(a, len, (p) => this.x.sigmoidInPlace(p, len));
   }
 
   private unary(a: Float32Array, len: number, f: (ptr: number) => void): void {
