@@ -120,7 +120,7 @@ describe('cluster mode end to end (real NATS, ClickHouse, gRPC; separate process
     expect(w.err).toMatch(/read-only/);
     // A worker agent with a bad CREDO_KERNELS stops at start instead of failing every trial it takes.
     const badKernels = startService('worker', ['--nats-url', cluster.nats.url, '--id', 'bad-kernels'], { CREDO_KERNELS: 'fast' });
-    await badKernels.waitFor(/credo worker: error: CREDO_KERNELS: unknown kernel backend \(got "fast"\) — allowed: wasm, wasm-fma, js/);
+    await badKernels.waitFor(/credo worker: error: CREDO_KERNELS: unknown kernel backend \(got "fast"\) — allowed: wasm, fma, js/);
     const child = badKernels.child;
     expect(await new Promise<number | null>((r) => (child.exitCode !== null ? r(child.exitCode) : child.once('exit', r)))).toBe(2);
     // No secret reaches a log line.

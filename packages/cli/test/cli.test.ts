@@ -93,7 +93,7 @@ describe('bad input exits 2 with one line and writes nothing', () => {
     const r = credoWith({ CREDO_KERNELS: 'fast' }, 'run', spec('tiny', TINY), '--store', join(dir, 'k.duckdb'));
     expect(r.code).toBe(2);
     expect(r.err.trim().split('\n')).toHaveLength(1);
-    expect(r.err).toMatch(/^credo: error: CREDO_KERNELS: unknown kernel backend \(got "fast"\) — allowed: wasm, wasm-fma, js/);
+    expect(r.err).toMatch(/^credo: error: CREDO_KERNELS: unknown kernel backend \(got "fast"\) — allowed: wasm, fma, js/);
     expect(existsSync(join(dir, 'k.duckdb'))).toBe(false);
   });
 });

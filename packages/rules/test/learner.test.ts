@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { kernelBackend, Rng, setKernelBackend, wasmFmaAvailable, wasmSimdAvailable, type KernelBackend } from '@credo/tensor';
+import { kernelBackend, Rng, setKernelBackend, fmaAvailable, wasmSimdAvailable, type KernelBackend } from '@credo/tensor';
 import { createLearner, type LossKind } from '@credo/rules';
 import { batch, differingTensors, makeLearner, snapshot, type NetSpec } from './helpers.js';
 
@@ -73,7 +73,7 @@ describe('mlp learner', () => {
     };
     if (!wasmSimdAvailable()) return;
     const j = run('js');
-    for (const b of wasmFmaAvailable() ? (['wasm', 'wasm-fma'] as const) : (['wasm'] as const)) {
+    for (const b of fmaAvailable() ? (['wasm', 'fma'] as const) : (['wasm'] as const)) {
       const w = run(b);
       expect(differingTensors(w, j).length, b).toBeGreaterThan(0); // two arithmetic contracts…
       for (const k of Object.keys(w)) {

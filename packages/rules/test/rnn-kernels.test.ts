@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createSequenceLearner, type SequenceLearner } from '@credo/rules';
-import { kernelBackend, setKernelBackend, wasmFmaAvailable, wasmSimdAvailable, type KernelBackend } from '@credo/tensor';
+import { kernelBackend, setKernelBackend, fmaAvailable, wasmSimdAvailable, type KernelBackend } from '@credo/tensor';
 import { randomBatch, relErr } from './temporal-reference.js';
 
 /**
@@ -94,7 +94,7 @@ describe('online rtrl with plain SGD', () => {
           setKernelBackend(prev);
         }
       };
-      const backends: KernelBackend[] = wasmSimdAvailable() ? ['wasm', ...(wasmFmaAvailable() ? (['wasm-fma'] as const) : []), 'js'] : ['js'];
+      const backends: KernelBackend[] = wasmSimdAvailable() ? ['wasm', ...(fmaAvailable() ? (['fma'] as const) : []), 'js'] : ['js'];
       const ref = run(1e-30, 'js');
       const dRef = ref.p.map((v, i) => v - ref.p0[i]!);
       expect(relErr(ref.p, ref.p0)).toBeGreaterThan(1e-3);

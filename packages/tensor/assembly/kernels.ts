@@ -8,7 +8,7 @@
 // Arithmetic contract of the wasm backend (the JS backend's is in src/gemm.ts):
 //   S = Σ_p a_p·b_p accumulated in float32 in increasing p, starting from +0, each product and
 //   each sum rounded to float32 (plain wasm SIMD has no fused multiply-add, so this is exact IEEE
-//   float32 arithmetic, the same on every machine; the opt-in wasm-fma build below rounds each
+//   float32 arithmetic, the same on every machine; the opt-in fma build below rounds each
 //   term once instead); then C ← fround(alpha·S + beta·C) evaluated in float64 exactly like the
 //   JS kernels' epilogue (C unread when beta = 0).
 // Sparse kernels skip zero terms, and adding a +0 product to a float32 sum that started at +0
@@ -20,12 +20,12 @@
 
 // The same source builds two modules (scripts/build-wasm.mjs): the default one, where madd is a
 // multiply then an add, each rounded (the contract above, identical on every machine); and the
-// opt-in `wasm-fma` one (`--enable relaxed-simd`), where it is f32x4.relaxed_madd, which V8 turns
+// opt-in `fma` one (`--enable relaxed-simd`), where it is f32x4.relaxed_madd, which V8 turns
 // into a fused multiply-add wherever the CPU has one (every x86-64 since 2013, every ARM64).
 // Fused, the sums round once per term instead of twice: results differ from the default module's
 // in the last bits, and are only reproducible on machines that fuse the same way.
 
-/** c + a·b, lane-wise: fused in the `wasm-fma` build, multiply-then-add otherwise. */
+/** c + a·b, lane-wise: fused in the `fma` build, multiply-then-add otherwise. */
 @inline function madd(a: v128, b: v128, c: v128): v128 {
   if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, c);
   return f32x4.add(c, f32x4.mul(a, b));
@@ -550,7 +550,7 @@ export function sgdPlain(p: usize, g: usize, len: i32, r: f32, clear: i32): void
  * rows alias in L1). A is given transposed (At, n × n, At[p·n + i] = A(i, p)), which is the
  * interleaved form the 4-row tile reads directly. Padding columns (C up to a multiple of 8) stay 0.
  *
- * Arithmetic (float32; every `madd` fused in the wasm-fma build, see madd): S = Σ_p A(i,p)·Min(p,c)
+ * Arithmetic (float32; every `madd` fused in the fma build, see madd): S = Σ_p A(i,p)·Min(p,c)
  * from +0 in increasing p; Mout = (d_i·S [+ beta·Min(i,c)]) [+ d_i·z_j on the immediate entries],
  * each operation rounded; G_c = Σ_i q_i·Mout(i,c) from +0 in increasing i; g_c ← g_c + G_c.
  * `T` is 32 bytes of scratch. Mout must not overlap Min.

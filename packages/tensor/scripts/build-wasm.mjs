@@ -23,7 +23,7 @@ export const ASC_FLAGS = [
   '--importMemory', '--sharedMemory', '--initialMemory', '1', '--maximumMemory', '65536',
 ];
 
-/** The opt-in `wasm-fma` module: the same source with relaxed SIMD, where madd is fused (see kernels.ts). */
+/** The opt-in `fma` module: the same source with relaxed SIMD, where madd is fused (see kernels.ts). */
 export const FMA_FLAGS = ['--enable', 'relaxed-simd'];
 
 function build(extra) {
@@ -56,7 +56,7 @@ function render(plain, fma) {
     'export const KERNELS_WASM_BASE64 =',
     ...base64Lines(plain),
     '',
-    `/** SHA-256 of the embedded \`wasm-fma\` module. */`,
+    `/** SHA-256 of the embedded \`fma\` module. */`,
     `export const KERNELS_FMA_WASM_SHA256 = '${sha(fma)}';`,
     '',
     '/** The same kernels built with relaxed SIMD (fused multiply-add in the products), base64. */',

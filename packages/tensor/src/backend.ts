@@ -1,5 +1,6 @@
 import { CredoError } from '@credo/core';
 import { WasmHeap } from './wasm/heap.js';
+import { nativeKernels } from './native.js';
 import { WasmKernels } from './wasm/kernels.js';
 
 /**
@@ -9,20 +10,22 @@ import { WasmKernels } from './wasm/kernels.js';
  *   AssemblyScript SIMD kernels, 35–45 GFLOP/s for large products. Sums are accumulated in
  *   float32, each product and each sum rounded (see assembly/kernels.ts for the exact contract),
  *   so results are the same bits on every machine.
- * - `wasm-fma` (opt-in: `CREDO_KERNELS=wasm-fma`): the same kernels with relaxed SIMD, where the
+ * - `fma` (opt-in: `CREDO_KERNELS=fma`): the same kernels with relaxed SIMD, where the
  *   products' multiply-adds are fused on CPUs that have FMA (every x86-64 since 2013, every ARM64).
- *   About 1.25× faster on large products (RTRL's influence update), but its results differ from
- *   `wasm` in the last bits and are reproducible only across machines that fuse the same way:
- *   it gives up DESIGN.md's promise 7 (same numbers on every machine) for speed.
+ *   About 1.25× faster on large products. RTRL's influence update runs on a native kernel
+ *   (native/influence.cc, built for this CPU by `npm run build`) with the same fused contract,
+ *   2–3× faster than wasm at N ≥ 32. Results differ from `wasm` in the last bits and are
+ *   reproducible only across machines that fuse the same way: this backend gives up DESIGN.md's
+ *   promise 7 (same numbers on every machine) for speed, which is why it is opt-in.
  * - `js`: the register-blocked plain-JS kernels, sums accumulated in float64 (see gemm.ts); about
  *   4 GFLOP/s. The fallback where wasm SIMD is unavailable, and forced by `CREDO_KERNELS=js`.
  *
  * Each backend is deterministic and bit-reproducible on its own; they agree to float32 rounding,
  * not bit for bit (tests check all of them).
  */
-export type KernelBackend = 'wasm' | 'wasm-fma' | 'js';
+export type KernelBackend = 'wasm' | 'fma' | 'js';
 
-const BACKENDS: readonly KernelBackend[] = ['wasm', 'wasm-fma', 'js'];
+const BACKENDS: readonly KernelBackend[] = ['wasm', 'fma', 'js'];
 
 function badBackend(field: string, value: unknown): CredoError {
   return new CredoError('BAD_PARAM', 'unknown kernel backend', { field, value, allowed: BACKENDS.join(', ') });
@@ -56,8 +59,19 @@ function wasmFma(): WasmKernels | undefined {
     const w = wasm();
     const x = w?.heap.fmaExports();
     fmaKernels = w !== undefined && x !== undefined ? new WasmKernels(w.heap, x) : undefined;
+    // The native kernels fuse always (in hardware, or in software where the CPU has no FMA);
+    // the wasm module fuses only where V8 emits an FMA instruction. They serve only together.
+    const native = nativeKernels();
+    if (fmaKernels !== undefined && native !== undefined && fuses(fmaKernels)) fmaKernels = new WasmKernels(fmaKernels.heap, x!, native);
   }
   return fmaKernels;
+}
+
+/** Whether `k` fuses its multiply-adds: (1+2⁻¹²)² − 1 is 2⁻¹¹ + 2⁻²⁴ fused, 2⁻¹¹ when the product is rounded first. */
+function fuses(k: WasmKernels): boolean {
+  const x = 1 + 2 ** -12, c = new Float32Array(1);
+  k.gemm('NN', 1, 1, 2, Float32Array.of(-1, x), Float32Array.of(1, x), c, 1, 0);
+  return c[0] !== 2 ** -11;
 }
 
 /**
@@ -82,14 +96,14 @@ export function wasmSimdAvailable(): boolean {
 }
 
 /**
- * True when the `wasm-fma` kernels can run in this thread (relaxed SIMD can be enabled).
+ * True when the `fma` kernels can run in this thread (relaxed SIMD can be enabled).
  *
  * @example
  * ```ts
- * const backends = wasmFmaAvailable() ? ['wasm', 'wasm-fma'] : ['wasm'];
+ * const backends = fmaAvailable() ? ['wasm', 'fma'] : ['wasm'];
  * ```
  */
-export function wasmFmaAvailable(): boolean {
+export function fmaAvailable(): boolean {
   return wasmFma() !== undefined;
 }
 
@@ -98,7 +112,7 @@ export function wasmFmaAvailable(): boolean {
  *
  * @example
  * ```ts
- * kernelBackend(); // 'wasm' on Node 20, 'wasm-fma' with CREDO_KERNELS=wasm-fma
+ * kernelBackend(); // 'wasm' on Node 20, 'fma' with CREDO_KERNELS=fma
  * ```
  */
 export function kernelBackend(): KernelBackend {
@@ -118,7 +132,7 @@ export function kernelBackend(): KernelBackend {
  * ```
  */
 export function setKernelBackend(backend: KernelBackend): void {
-  if (backend === 'wasm' || backend === 'wasm-fma') {
+  if (backend === 'wasm' || backend === 'fma') {
     const w = backend === 'wasm' ? wasm() : wasmFma();
     if (w === undefined) {
       const what = backend === 'wasm' ? 'WebAssembly SIMD kernels are' : 'fused multiply-add kernels (WebAssembly relaxed SIMD) are';

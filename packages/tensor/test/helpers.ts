@@ -1,4 +1,4 @@
-import { gemmNN, Rng, wasmFmaAvailable, wasmSimdAvailable, withKernelBackend, type KernelBackend } from '@credo/tensor';
+import { gemmNN, Rng, fmaAvailable, wasmSimdAvailable, withKernelBackend, type KernelBackend } from '@credo/tensor';
 
 /** A float32 matrix with entries in [-1, 1), and about `zeroFrac` of them exactly zero. */
 export function randomMatrix(rng: Rng, len: number, zeroFrac = 0): Float32Array {
@@ -10,16 +10,16 @@ export function randomMatrix(rng: Rng, len: number, zeroFrac = 0): Float32Array 
 export type Form = 'NN' | 'NT' | 'TN';
 
 /** Every backend that can run here (the tests run each contract). */
-export const BACKENDS: readonly KernelBackend[] = wasmSimdAvailable() ? ['wasm', ...(wasmFmaAvailable() ? (['wasm-fma'] as const) : []), 'js'] : ['js'];
+export const BACKENDS: readonly KernelBackend[] = wasmSimdAvailable() ? ['wasm', ...(fmaAvailable() ? (['fma'] as const) : []), 'js'] : ['js'];
 
 /** Runs `f` with the kernels switched to `backend` (the package's own helper, under the tests' short name). */
 export const withBackend = withKernelBackend;
 
 /**
- * Whether the `wasm-fma` kernels fuse on this machine (V8 emits an FMA instruction where the CPU
+ * Whether the `fma` kernels fuse on this machine (V8 emits an FMA instruction where the CPU
  * has one): (1+2⁻¹²)² − 1 is 2⁻¹¹ + 2⁻²⁴ fused, but 2⁻¹¹ when the product is rounded first.
  */
-export const FMA_FUSES: boolean = BACKENDS.includes('wasm-fma') && withKernelBackend('wasm-fma', () => {
+export const FMA_FUSES: boolean = BACKENDS.includes('fma') && withKernelBackend('fma', () => {
   const x = 1 + 2 ** -12, c = new Float32Array(1);
   gemmNN(1, 1, 2, Float32Array.of(-1, x), Float32Array.of(1, x), c);
   return c[0] !== 2 ** -11;
@@ -27,13 +27,13 @@ export const FMA_FUSES: boolean = BACKENDS.includes('wasm-fma') && withKernelBac
 
 /**
  * One term of a backend's dot product: float64 for js; every product and sum rounded to float32
- * for wasm; rounded once per term for wasm-fma where it fuses.
+ * for wasm; rounded once per term for fma where it fuses.
  */
 export function accumulator(backend: KernelBackend): (s: number, a: number, b: number) => number {
   if (backend === 'js') return (s, a, b) => s + a * b;
   // A float32 product is exact in float64, so fround(s + a·b) is the fused result (double
   // rounding through float64 could differ only in ties no test operand comes near).
-  if (backend === 'wasm-fma' && FMA_FUSES) return (s, a, b) => Math.fround(s + a * b);
+  if (backend === 'fma' && FMA_FUSES) return (s, a, b) => Math.fround(s + a * b);
   return (s, a, b) => Math.fround(s + Math.fround(a * b));
 }
 

@@ -1,6 +1,8 @@
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { allocFloats, influenceFloats, influenceIndex, influenceStep, Rng, type KernelBackend } from '@credo/tensor';
-import { accumulator, BACKENDS, firstDifference, randomMatrix, withBackend } from './helpers.js';
+import { allocFloats, influenceFloats, influenceIndex, influenceStep, nativeKernels, Rng, type KernelBackend } from '@credo/tensor';
+import { accumulator, BACKENDS, firstDifference, FMA_FUSES, randomMatrix, withBackend } from './helpers.js';
 
 interface Case {
   n: number;
@@ -117,6 +119,33 @@ describe('influenceStep (fused RTRL step)', () => {
       });
     });
   }
+
+  it('fma: the native kernel (built for this CPU) follows the same fused contract bit for bit, and checks lengths', () => {
+    const native = nativeKernels();
+    // Every machine of this project has g++ and Node's headers, so `npm run build` built it: a
+    // missing module here is a broken build, not a machine without a compiler.
+    if (spawnSync('g++', ['--version']).status !== 0) return;
+    expect(native, 'packages/tensor/build/credo-native.node').toBeDefined();
+    const flags = /^flags\s*:(.*)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? '';
+    const has = (f: string) => new RegExp(`\\b${f}\\b`).test(flags);
+    expect(native!.isa()).toBe(has('avx512f') && has('avx512dq') ? 'avx512' : has('avx2') && has('fma') ? 'avx2' : 'scalar');
+    if (!FMA_FUSES) return;
+    for (const [k, c] of [{ n: 16, L: 20, beta: 0 }, { n: 17, L: 3, beta: 0.3 }, { n: 24, L: 24, beta: 0 }, { n: 33, L: 12, beta: 0.25 }, { n: 9, L: 1, beta: 0 }].entries()) {
+      const o = operands(c, 100 + k);
+      const want = reference(c, o, 'fma');
+      const len = influenceFloats(c.n, c.L);
+      const Min = toPanels(c.n, c.L, o.M, new Float32Array(len)), Mout = new Float32Array(len).fill(Number.NaN);
+      const g = Float32Array.from(o.g);
+      native!.influenceStep(c.n, c.L, o.At, o.d, c.beta, o.z, o.q, Min, Mout, g);
+      expect(firstDifference(fromPanels(c.n, c.L, Mout), want.M), `M n=${c.n} L=${c.L}`).toBe(-1);
+      expect(firstDifference(g, want.g), `g n=${c.n} L=${c.L}`).toBe(-1);
+    }
+    const c = { n: 16, L: 4 }, o = operands({ ...c, beta: 0 }, 7), len = influenceFloats(c.n, c.L);
+    expect(() => native!.influenceStep(c.n, c.L, o.At, o.d, 0, o.z, o.q, new Float32Array(len - 1), new Float32Array(len), new Float32Array(64)))
+      .toThrow(expect.objectContaining({ code: 'SHAPE_MISMATCH' }));
+    expect(() => native!.influenceStep(c.n, c.L, o.At, o.d, 0, o.z, o.q, new Float32Array(len), new Float32Array(len), new Float64Array(64) as unknown as Float32Array))
+      .toThrow(expect.objectContaining({ code: 'BAD_PARAM' }));
+  });
 
   it('the backends agree to float32 rounding over a run of steps, against a float64 recursion', () => {
     const c: Case = { n: 12, L: 13, beta: 0.25 }, C = c.n * c.L, T = 6;

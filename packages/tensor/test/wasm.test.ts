@@ -111,26 +111,26 @@ describe('wasm kernels', () => {
     expect(after).toBeLessThan(3 * Math.max(one, 8e6));
   });
 
-  it('every backend is listed for the other tests, and wasm-fma fuses where the CPU has FMA', () => {
-    expect(BACKENDS).toEqual(['wasm', 'wasm-fma', 'js']);
+  it('every backend is listed for the other tests, and fma fuses where the CPU has FMA', () => {
+    expect(BACKENDS).toEqual(['wasm', 'fma', 'js']);
     // Node 20 on x86-64 with FMA (or any ARM64): the point of the backend is the fused instruction.
     const hasFma = process.arch === 'arm64' || /^flags\s*:.*\bfma\b/m.test(readFileSync('/proc/cpuinfo', 'utf8'));
     expect(FMA_FUSES).toBe(hasFma);
   });
   it('rejects an unknown or unavailable backend with the allowed ones, changing nothing', () => {
     const before = kernelBackend();
-    expect(() => setKernelBackend('gpu' as KernelBackend)).toThrow(expect.objectContaining({ code: 'BAD_PARAM', field: 'backend', value: 'gpu', allowed: 'wasm, wasm-fma, js' }));
+    expect(() => setKernelBackend('gpu' as KernelBackend)).toThrow(expect.objectContaining({ code: 'BAD_PARAM', field: 'backend', value: 'gpu', allowed: 'wasm, fma, js' }));
     expect(kernelBackend()).toBe(before);
     const r = spawnSync(process.execPath, ['--input-type=module', '-e',
       `import { gemmNN } from '@credo/tensor'; try { gemmNN(1, 1, 1, new Float32Array(1), new Float32Array(1), new Float32Array(1)); } catch (e) { console.log(JSON.stringify(e)); }`],
     { cwd: root, encoding: 'utf8', env: { ...process.env, CREDO_KERNELS: 'fast' } });
     const e = JSON.parse(r.stdout) as { message: string };
-    expect(e).toMatchObject({ code: 'BAD_PARAM', field: 'CREDO_KERNELS', allowed: 'wasm, wasm-fma, js' });
+    expect(e).toMatchObject({ code: 'BAD_PARAM', field: 'CREDO_KERNELS', allowed: 'wasm, fma, js' });
     expect(e.message).toMatch(/unknown kernel backend.*"fast"/);
   });
-  it('CREDO_KERNELS=wasm-fma selects the fused kernels for a whole process', () => {
+  it('CREDO_KERNELS=fma selects the fused kernels for a whole process', () => {
     const r = spawnSync(process.execPath, ['--input-type=module', '-e', `import { kernelBackend } from '@credo/tensor'; console.log(kernelBackend());`],
-      { cwd: root, encoding: 'utf8', env: { ...process.env, CREDO_KERNELS: 'wasm-fma' } });
-    expect(r.stdout.trim()).toBe('wasm-fma');
+      { cwd: root, encoding: 'utf8', env: { ...process.env, CREDO_KERNELS: 'fma' } });
+    expect(r.stdout.trim()).toBe('fma');
   });
 });

@@ -1,4 +1,4 @@
-import { allocFloats, gemmNN, Rng, wasmFmaAvailable, wasmSimdAvailable, withKernelBackend, type KernelBackend } from '@credo/tensor';
+import { allocFloats, gemmNN, Rng, fmaAvailable, wasmSimdAvailable, withKernelBackend, type KernelBackend } from '@credo/tensor';
 import { median, now } from '../record.js';
 import type { BenchContext, Workload } from '../workload.js';
 
@@ -11,7 +11,7 @@ const SHAPES = [
 
 /** `impl` of a record: the default (wasm) kernels are `credo`, the opt-in fused ones `credo-fma`, the plain-JS fallback `credo-js`. */
 export function implName(backend: KernelBackend): string {
-  return backend === 'wasm' ? 'credo' : backend === 'wasm-fma' ? 'credo-fma' : 'credo-js';
+  return backend === 'wasm' ? 'credo' : backend === 'fma' ? 'credo-fma' : 'credo-js';
 }
 
 /** Seconds of CPU time (user + system) this process has used. */
@@ -22,7 +22,7 @@ export function cpuSeconds(): number {
 
 /** The backends to measure: wasm (the default) always where available; the opt-in fused kernels and the JS fallback in full mode. */
 export function backendsToMeasure(quick: boolean): KernelBackend[] {
-  const all: KernelBackend[] = wasmSimdAvailable() ? ['wasm', ...(wasmFmaAvailable() ? (['wasm-fma'] as const) : []), 'js'] : ['js'];
+  const all: KernelBackend[] = wasmSimdAvailable() ? ['wasm', ...(fmaAvailable() ? (['fma'] as const) : []), 'js'] : ['js'];
   return quick ? all.slice(0, 1) : all;
 }
 

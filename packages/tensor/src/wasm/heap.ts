@@ -74,7 +74,7 @@ export class WasmHeap {
   private top = BASE;
   private readonly registry = new FinalizationRegistry<{ off: number; size: number }>((b) => this.release(b.off, b.size));
 
-  /** The `wasm-fma` build over the same memory: undefined until asked for, null where it cannot run. */
+  /** The `fma` build over the same memory: undefined until asked for, null where it cannot run. */
   private fma: KernelExports | undefined | null = undefined;
 
   private constructor(private readonly api: WasmApi) {

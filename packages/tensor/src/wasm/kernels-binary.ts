@@ -174,7 +174,7 @@ export const KERNELS_WASM_BASE64 =
   'ECAUaiEUIA0gEmohEiAPQQFqIQ8MAQsLIA4gKf0LBAAgDiAo/QsEECAOQQFBCCABIBNrIg0gDUEIShsgCSARIBxsaiATQQJ0aiAc' +
   'IAogCxAAIAhBAWohCAwBCwsgEUEBaiERDAELCws=';
 
-/** SHA-256 of the embedded `wasm-fma` module. */
+/** SHA-256 of the embedded `fma` module. */
 export const KERNELS_FMA_WASM_SHA256 = '426b21c289e1252fdc27e6151847dc4c103ffe4223e99a044810328e4f603585';
 
 /** The same kernels built with relaxed SIMD (fused multiply-add in the products), base64. */

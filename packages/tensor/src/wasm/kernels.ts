@@ -1,4 +1,5 @@
 import type { SparseMatrix } from '../sparse.js';
+import type { NativeKernels } from '../native.js';
 import type { KernelExports, WasmHeap } from './heap.js';
 
 /** Matrix forms of {@link WasmKernels.gemm}: C = A·B, A·Bᵀ, Aᵀ·B. */
@@ -15,11 +16,14 @@ const MC = 128;
 export class WasmKernels {
   private scratch: Float32Array;
 
-  /** The module the calls go to: the heap's default one, or its `wasm-fma` build (same memory). */
+  /** The module the calls go to: the heap's default one, or its `fma` build (same memory). */
   private readonly x: KernelExports;
+  /** Native kernels with the same contract as `x` (the `fma` backend only), used where they pay. */
+  private readonly native: NativeKernels | undefined;
 
-  constructor(readonly heap: WasmHeap, exports: KernelExports = heap.exports) {
+  constructor(readonly heap: WasmHeap, exports: KernelExports = heap.exports, native?: NativeKernels) {
     this.x = exports;
+    this.native = native;
     this.scratch = heap.floats(1024);
   }
 
@@ -105,6 +109,12 @@ export class WasmKernels {
    */
   influenceStep(n: number, L: number, At: Float32Array, d: Float32Array, beta: number, z: Float32Array, q: Float32Array,
     Min: Float32Array, Mout: Float32Array, g: Float32Array, lenM: number): void {
+    // Below n = 16 a step takes a few microseconds and the native call's argument checks would
+    // be a good part of it; the two give the same bits, so the choice only moves time.
+    if (this.native !== undefined && n >= 16) {
+      this.native.influenceStep(n, L, At, d, beta, z, q, Min, Mout, g);
+      return;
+    }
     const h = this.heap;
     if (h.owns(Min) && h.owns(Mout) && h.owns(At) && h.owns(d) && h.owns(z) && h.owns(q) && h.owns(g)) {
       this.x.influenceStep(n, L, At.byteOffset, d.byteOffset, beta, z.byteOffset, q.byteOffset, Min.byteOffset, Mout.byteOffset,

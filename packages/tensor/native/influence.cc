@@ -1,0 +1,211 @@
+// A native build of influenceStep (assembly/kernels.ts) for the opt-in `fma` kernel backend.
+//
+// Why native: RTRL's W·M product is 2n⁴ FLOP per step, and WebAssembly SIMD is 128 bits wide.
+// On a CPU with AVX2 or AVX-512 this file does the same arithmetic 8 or 16 lanes at a time.
+//
+// Arithmetic contract: exactly the `fma` build of the wasm kernel, so both give the same bits.
+//   S = fma(A(i,p), Min(p,c), S) for p = 0, 1, … from +0;  v = d_i·S (rounded);
+//   v = fma(beta, Min(i,c), v) when beta ≠ 0;  v = v + d_i·z_j on the immediate entries (a
+//   rounded product, then a rounded sum: not fused);  G_c = fma(q_i, Mout(i,c), G_c) for
+//   i = 0, 1, … from +0;  g_c = g_c + G_c.
+// It is compiled with -ffp-contract=off, so the compiler fuses nothing on its own; every fused
+// operation is written as one. Lanes are columns, so the width does not change any sum's order.
+//
+// Layout (src/influence.ts): Min and Mout are 8-column panels, each n contiguous rows of 8
+// floats; At is Aᵀ (n × n). Built by scripts/build-native.mjs with -march=native.
+#include <node_api.h>
+
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+
+#if defined(__AVX2__) && defined(__FMA__)
+#include <immintrin.h>
+#endif
+
+namespace {
+
+// One panel-row tile: rows [i, i + R) of Mout for the 8 columns of a panel (and, with AVX-512,
+// of the next panel too). Scalar reference of the contract, used where no SIMD path applies.
+inline void scalarRows(int n, int i0, int i1, const float* At, const float* d, float beta, const float* B, float* O) {
+  for (int i = i0; i < i1; i++) {
+    for (int t = 0; t < 8; t++) {
+      float s = 0.0f;
+      for (int p = 0; p < n; p++) s = std::fmaf(At[(size_t)p * n + i], B[(size_t)p * 8 + t], s);
+      float v = d[i] * s;
+      if (beta != 0.0f) v = std::fmaf(beta, B[(size_t)i * 8 + t], v);
+      O[(size_t)i * 8 + t] = v;
+    }
+  }
+}
+
+#if defined(__AVX2__) && defined(__FMA__)
+// Rows [i0, i0 + 8) of one panel: eight 8-lane accumulators hide the FMA latency.
+inline void rows8(int n, int i0, const float* At, const float* d, float beta, const float* B, float* O) {
+  __m256 c[8];
+  for (int r = 0; r < 8; r++) c[r] = _mm256_setzero_ps();
+  const float* a = At + i0;
+  const float* b = B;
+  for (int p = 0; p < n; p++, a += n, b += 8) {
+    const __m256 bv = _mm256_loadu_ps(b);
+    for (int r = 0; r < 8; r++) c[r] = _mm256_fmadd_ps(_mm256_broadcast_ss(a + r), bv, c[r]);
+  }
+  for (int r = 0; r < 8; r++) {
+    __m256 v = _mm256_mul_ps(_mm256_set1_ps(d[i0 + r]), c[r]);
+    if (beta != 0.0f) v = _mm256_fmadd_ps(_mm256_set1_ps(beta), _mm256_loadu_ps(B + (size_t)(i0 + r) * 8), v);
+    _mm256_storeu_ps(O + (size_t)(i0 + r) * 8, v);
+  }
+}
+#endif
+
+#if defined(__AVX512F__) && defined(__AVX512DQ__)
+// Rows [i0, i0 + 8) of two adjacent panels at once, as 16-lane vectors.
+inline void rows8x2(int n, int i0, const float* At, const float* d, float beta, const float* B, const float* B1, float* O, float* O1) {
+  __m512 c[8];
+  for (int r = 0; r < 8; r++) c[r] = _mm512_setzero_ps();
+  const float* a = At + i0;
+  for (int p = 0; p < n; p++, a += n) {
+    const __m512 bv = _mm512_insertf32x8(_mm512_castps256_ps512(_mm256_loadu_ps(B + (size_t)p * 8)), _mm256_loadu_ps(B1 + (size_t)p * 8), 1);
+    for (int r = 0; r < 8; r++) c[r] = _mm512_fmadd_ps(_mm512_set1_ps(a[r]), bv, c[r]);
+  }
+  for (int r = 0; r < 8; r++) {
+    const size_t o = (size_t)(i0 + r) * 8;
+    __m512 v = _mm512_mul_ps(_mm512_set1_ps(d[i0 + r]), c[r]);
+    if (beta != 0.0f) {
+      const __m512 m = _mm512_insertf32x8(_mm512_castps256_ps512(_mm256_loadu_ps(B + o)), _mm256_loadu_ps(B1 + o), 1);
+      v = _mm512_fmadd_ps(_mm512_set1_ps(beta), m, v);
+    }
+    _mm256_storeu_ps(O + o, _mm512_castps512_ps256(v));
+    _mm256_storeu_ps(O1 + o, _mm512_extractf32x8_ps(v, 1));
+  }
+}
+#endif
+
+// Mout of one panel (all n rows), except the rows [0, done) already written.
+inline void panelRows(int n, int done, const float* At, const float* d, float beta, const float* B, float* O) {
+  int i = done;
+#if defined(__AVX2__) && defined(__FMA__)
+  for (; i + 8 <= n; i += 8) rows8(n, i, At, d, beta, B, O);
+#endif
+  scalarRows(n, i, n, At, d, beta, B, O);
+}
+
+// The immediate term and g += qᵀ·(panel of Mout), in the contract's order.
+inline void panelTail(int n, int C, int jp, int& ic, int& jc, const float* d, const float* z, const float* q, float* O, float* g) {
+  const int c0 = jp << 3;
+  const int lanes = C - c0 < 8 ? C - c0 : 8;
+  for (int t = 0; t < lanes; t++) {
+    float* o = O + (size_t)ic * 8 + t;
+    const float prod = d[ic] * z[jc];
+    *o = *o + prod;
+    if (++ic == n) {
+      ic = 0;
+      jc++;
+    }
+  }
+  float G[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  for (int i = 0; i < n; i++) {
+    const float qi = q[i];
+    for (int t = 0; t < 8; t++) G[t] = std::fmaf(qi, O[(size_t)i * 8 + t], G[t]);
+  }
+  for (int t = 0; t < lanes; t++) g[c0 + t] = g[c0 + t] + G[t];
+}
+
+void influenceStep(int n, int L, const float* At, const float* d, float beta, const float* z, const float* q,
+                   const float* Min, float* Mout, float* g) {
+  const int C = n * L;
+  const int panels = (C + 7) >> 3;
+  const size_t ps = (size_t)n * 8;
+  int ic = 0, jc = 0;
+  for (int jp = 0; jp < panels; jp++) {
+    const float* B = Min + (size_t)jp * ps;
+    float* O = Mout + (size_t)jp * ps;
+#if defined(__AVX512F__) && defined(__AVX512DQ__)
+    if (jp + 1 < panels && n >= 8) {
+      // Two panels' full 8-row tiles together, then each panel's last rows and its tail.
+      int i = 0;
+      for (; i + 8 <= n; i += 8) rows8x2(n, i, At, d, beta, B, B + ps, O, O + ps);
+      scalarRows(n, i, n, At, d, beta, B, O);
+      panelTail(n, C, jp, ic, jc, d, z, q, O, g);
+      jp++;
+      scalarRows(n, i, n, At, d, beta, B + ps, O + ps);
+      panelTail(n, C, jp, ic, jc, d, z, q, O + ps, g);
+      continue;
+    }
+#endif
+    panelRows(n, 0, At, d, beta, B, O);
+    panelTail(n, C, jp, ic, jc, d, z, q, O, g);
+  }
+}
+
+// ------------------------------------------------------------------------------------ Node-API
+
+bool floats(napi_env env, napi_value v, size_t need, float** out) {
+  napi_typedarray_type type;
+  size_t length;
+  void* data;
+  napi_value buffer;
+  size_t offset;
+  if (napi_get_typedarray_info(env, v, &type, &length, &data, &buffer, &offset) != napi_ok || type != napi_float32_array) {
+    napi_throw_type_error(env, "BAD_PARAM", "influenceStep: operands must be Float32Arrays");
+    return false;
+  }
+  if (length < need) {
+    napi_throw_range_error(env, "SHAPE_MISMATCH", "influenceStep: an operand is shorter than n and L require");
+    return false;
+  }
+  *out = static_cast<float*>(data);
+  return true;
+}
+
+// influenceStep(n, L, At, d, beta, z, q, Min, Mout, g): lengths are checked here, so a wrong
+// call throws instead of reading or writing past an array.
+napi_value InfluenceStep(napi_env env, napi_callback_info info) {
+  size_t argc = 10;
+  napi_value argv[10];
+  if (napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr) != napi_ok || argc != 10) {
+    napi_throw_type_error(env, "BAD_PARAM", "influenceStep takes 10 arguments");
+    return nullptr;
+  }
+  int32_t n, L;
+  double beta;
+  if (napi_get_value_int32(env, argv[0], &n) != napi_ok || napi_get_value_int32(env, argv[1], &L) != napi_ok ||
+      napi_get_value_double(env, argv[4], &beta) != napi_ok || n <= 0 || L <= 0) {
+    napi_throw_type_error(env, "BAD_PARAM", "influenceStep: n and L must be positive integers, beta a number");
+    return nullptr;
+  }
+  const size_t panelFloats = ((size_t)n * L + 7) / 8 * 8 * n;
+  float *At, *d, *z, *q, *Min, *Mout, *g;
+  if (!floats(env, argv[2], (size_t)n * n, &At) || !floats(env, argv[3], n, &d) || !floats(env, argv[5], L, &z) ||
+      !floats(env, argv[6], n, &q) || !floats(env, argv[7], panelFloats, &Min) || !floats(env, argv[8], panelFloats, &Mout) ||
+      !floats(env, argv[9], (size_t)n * L, &g)) {
+    return nullptr;
+  }
+  influenceStep(n, L, At, d, static_cast<float>(beta), z, q, Min, Mout, g);
+  return nullptr;
+}
+
+napi_value Isa(napi_env env, napi_callback_info) {
+  const char* isa =
+#if defined(__AVX512F__) && defined(__AVX512DQ__)
+      "avx512";
+#elif defined(__AVX2__) && defined(__FMA__)
+      "avx2";
+#else
+      "scalar";
+#endif
+  napi_value out;
+  napi_create_string_utf8(env, isa, NAPI_AUTO_LENGTH, &out);
+  return out;
+}
+
+}  // namespace
+
+NAPI_MODULE_INIT() {
+  napi_value fn;
+  napi_create_function(env, "influenceStep", NAPI_AUTO_LENGTH, InfluenceStep, nullptr, &fn);
+  napi_set_named_property(env, exports, "influenceStep", fn);
+  napi_create_function(env, "isa", NAPI_AUTO_LENGTH, Isa, nullptr, &fn);
+  napi_set_named_property(env, exports, "isa", fn);
+  return exports;
+}

@@ -1,0 +1,56 @@
+#!/usr/bin/env node
+// Builds the native RTRL influence kernel of the opt-in `fma` backend (native/influence.cc) for
+// this machine's CPU (-march=native), into build/credo-native.node. Run by `npm run build`
+// (and so by `npm ci` and `npm test`).
+//
+// It needs g++ and Node's own C headers (node_api.h), which every machine this project targets
+// has: npm's nodedir setting, or the include/node folder next to the running node. Where either
+// is missing it says so and exits 0: the `fma` backend then runs its wasm kernels only, and
+// nothing else changes.
+//
+//   node packages/tensor/scripts/build-native.mjs
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const pkg = join(dirname(fileURLToPath(import.meta.url)), '..');
+const source = join(pkg, 'native', 'influence.cc');
+const outDir = join(pkg, 'build');
+const target = join(outDir, 'credo-native.node');
+
+// The flags are part of the contract: no contraction, so only the fused operations written as
+// such are fused (see influence.cc).
+export const CXX_FLAGS = ['-O3', '-march=native', '-ffp-contract=off', '-fno-fast-math', '-std=c++17', '-shared', '-fPIC', '-fvisibility=hidden'];
+
+function headerDirs() {
+  const candidates = [];
+  const fromNpm = process.env['npm_config_nodedir'];
+  if (fromNpm) candidates.push(join(fromNpm, 'include', 'node'));
+  candidates.push(join(dirname(dirname(process.execPath)), 'include', 'node'), '/usr/include/node', '/usr/local/include/node');
+  return candidates.filter((d) => existsSync(join(d, 'node_api.h')));
+}
+
+function skip(why) {
+  rmSync(target, { force: true });
+  process.stdout.write(`build-native: skipped (${why}); the fma backend will use its wasm kernels only\n`);
+  process.exit(0);
+}
+
+const gxx = spawnSync('g++', ['--version'], { encoding: 'utf8' });
+if (gxx.status !== 0) skip('no g++ on PATH: apt-get install g++');
+const [include] = headerDirs();
+if (!include) skip("no Node-API headers (node_api.h) found: apt-get install libnode-dev, or set npm's nodedir");
+
+mkdirSync(outDir, { recursive: true });
+const tmp = `${target}.${process.pid}.tmp`;
+try {
+  execFileSync('g++', [...CXX_FLAGS, `-I${include}`, source, '-o', tmp], { stdio: ['ignore', 'inherit', 'inherit'] });
+  // Atomic: a process that has the old module loaded keeps it; the next one loads the new one.
+  renameSync(tmp, target);
+} catch (e) {
+  rmSync(tmp, { force: true });
+  process.stderr.write(`build-native: g++ failed: ${e.message}\n`);
+  process.exit(1);
+}
+process.stdout.write(`build-native: built ${target}\n`);
