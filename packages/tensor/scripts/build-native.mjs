@@ -49,8 +49,11 @@ try {
   // Atomic: a process that has the old module loaded keeps it; the next one loads the new one.
   renameSync(tmp, target);
 } catch (e) {
+  // Not fatal for an install: everything runs without it. The tests do fail (influence.test.ts
+  // expects the module wherever g++ exists), so a broken build is still noticed.
   rmSync(tmp, { force: true });
-  process.stderr.write(`build-native: g++ failed: ${e.message}\n`);
-  process.exit(1);
+  rmSync(target, { force: true });
+  process.stderr.write(`build-native: g++ failed (${e.message.split('\n')[0]}); the fma backend will use its wasm kernels only\n`);
+  process.exit(0);
 }
 process.stdout.write(`build-native: built ${target}\n`);
