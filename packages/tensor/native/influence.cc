@@ -1,13 +1,16 @@
-// A native build of influenceStep (assembly/kernels.ts) for the opt-in `fma` kernel backend.
+// Native builds of influenceStep (assembly/kernels.ts), one per arithmetic contract of the wasm
+// modules, for the `wasm` (default) and `fma` kernel backends.
 //
 // Why native: RTRL's W·M product is 2n⁴ FLOP per step, and WebAssembly SIMD is 128 bits wide.
 // On a CPU with AVX2 or AVX-512 this file does the same arithmetic 8 or 16 lanes at a time.
 //
-// Arithmetic contract: exactly the `fma` build of the wasm kernel, so both give the same bits.
-//   S = fma(A(i,p), Min(p,c), S) for p = 0, 1, … from +0;  v = d_i·S (rounded);
-//   v = fma(beta, Min(i,c), v) when beta ≠ 0;  v = v + d_i·z_j on the immediate entries (a
-//   rounded product, then a rounded sum: not fused);  G_c = fma(q_i, Mout(i,c), G_c) for
-//   i = 0, 1, … from +0;  g_c = g_c + G_c.
+// Arithmetic contract: exactly that of the wasm module it stands in for, so both give the same
+// bits. madd(a, b, c) is c + a·b with the product rounded first (default contract: IEEE float32
+// multiply then add, the same on every machine) or fused (the `fma` contract):
+//   S = madd(A(i,p), Min(p,c), S) for p = 0, 1, … from +0;  v = d_i·S (rounded);
+//   v = madd(beta, Min(i,c), v) when beta ≠ 0;  v = v + d_i·z_j on the immediate entries (a
+//   rounded product, then a rounded sum, in both contracts);  G_c = madd(q_i, Mout(i,c), G_c)
+//   for i = 0, 1, … from +0;  g_c = g_c + G_c.
 // It is compiled with -ffp-contract=off, so the compiler fuses nothing on its own; every fused
 // operation is written as one. Lanes are columns, so the width does not change any sum's order.
 //
@@ -27,20 +30,26 @@ namespace {
 
 // One panel-row tile: rows [i, i + R) of Mout for the 8 columns of a panel (and, with AVX-512,
 // of the next panel too). Scalar reference of the contract, used where no SIMD path applies.
+template <bool F> inline float madd(float a, float b, float c) { return F ? std::fmaf(a, b, c) : c + a * b; }
+
+template <bool F>
 inline void scalarRows(int n, int i0, int i1, const float* At, const float* d, float beta, const float* B, float* O) {
   for (int i = i0; i < i1; i++) {
     for (int t = 0; t < 8; t++) {
       float s = 0.0f;
-      for (int p = 0; p < n; p++) s = std::fmaf(At[(size_t)p * n + i], B[(size_t)p * 8 + t], s);
+      for (int p = 0; p < n; p++) s = madd<F>(At[(size_t)p * n + i], B[(size_t)p * 8 + t], s);
       float v = d[i] * s;
-      if (beta != 0.0f) v = std::fmaf(beta, B[(size_t)i * 8 + t], v);
+      if (beta != 0.0f) v = madd<F>(beta, B[(size_t)i * 8 + t], v);
       O[(size_t)i * 8 + t] = v;
     }
   }
 }
 
 #if defined(__AVX2__) && defined(__FMA__)
-// Rows [i0, i0 + 8) of one panel: eight 8-lane accumulators hide the FMA latency.
+template <bool F> inline __m256 madd8(__m256 a, __m256 b, __m256 c) { return F ? _mm256_fmadd_ps(a, b, c) : _mm256_add_ps(c, _mm256_mul_ps(a, b)); }
+
+// Rows [i0, i0 + 8) of one panel: eight 8-lane accumulators hide the latency.
+template <bool F>
 inline void rows8(int n, int i0, const float* At, const float* d, float beta, const float* B, float* O) {
   __m256 c[8];
   for (int r = 0; r < 8; r++) c[r] = _mm256_setzero_ps();
@@ -48,32 +57,35 @@ inline void rows8(int n, int i0, const float* At, const float* d, float beta, co
   const float* b = B;
   for (int p = 0; p < n; p++, a += n, b += 8) {
     const __m256 bv = _mm256_loadu_ps(b);
-    for (int r = 0; r < 8; r++) c[r] = _mm256_fmadd_ps(_mm256_broadcast_ss(a + r), bv, c[r]);
+    for (int r = 0; r < 8; r++) c[r] = madd8<F>(_mm256_broadcast_ss(a + r), bv, c[r]);
   }
   for (int r = 0; r < 8; r++) {
     __m256 v = _mm256_mul_ps(_mm256_set1_ps(d[i0 + r]), c[r]);
-    if (beta != 0.0f) v = _mm256_fmadd_ps(_mm256_set1_ps(beta), _mm256_loadu_ps(B + (size_t)(i0 + r) * 8), v);
+    if (beta != 0.0f) v = madd8<F>(_mm256_set1_ps(beta), _mm256_loadu_ps(B + (size_t)(i0 + r) * 8), v);
     _mm256_storeu_ps(O + (size_t)(i0 + r) * 8, v);
   }
 }
 #endif
 
 #if defined(__AVX512F__) && defined(__AVX512DQ__)
+template <bool F> inline __m512 madd16(__m512 a, __m512 b, __m512 c) { return F ? _mm512_fmadd_ps(a, b, c) : _mm512_add_ps(c, _mm512_mul_ps(a, b)); }
+
 // Rows [i0, i0 + 8) of two adjacent panels at once, as 16-lane vectors.
+template <bool F>
 inline void rows8x2(int n, int i0, const float* At, const float* d, float beta, const float* B, const float* B1, float* O, float* O1) {
   __m512 c[8];
   for (int r = 0; r < 8; r++) c[r] = _mm512_setzero_ps();
   const float* a = At + i0;
   for (int p = 0; p < n; p++, a += n) {
     const __m512 bv = _mm512_insertf32x8(_mm512_castps256_ps512(_mm256_loadu_ps(B + (size_t)p * 8)), _mm256_loadu_ps(B1 + (size_t)p * 8), 1);
-    for (int r = 0; r < 8; r++) c[r] = _mm512_fmadd_ps(_mm512_set1_ps(a[r]), bv, c[r]);
+    for (int r = 0; r < 8; r++) c[r] = madd16<F>(_mm512_set1_ps(a[r]), bv, c[r]);
   }
   for (int r = 0; r < 8; r++) {
     const size_t o = (size_t)(i0 + r) * 8;
     __m512 v = _mm512_mul_ps(_mm512_set1_ps(d[i0 + r]), c[r]);
     if (beta != 0.0f) {
       const __m512 m = _mm512_insertf32x8(_mm512_castps256_ps512(_mm256_loadu_ps(B + o)), _mm256_loadu_ps(B1 + o), 1);
-      v = _mm512_fmadd_ps(_mm512_set1_ps(beta), m, v);
+      v = madd16<F>(_mm512_set1_ps(beta), m, v);
     }
     _mm256_storeu_ps(O + o, _mm512_castps512_ps256(v));
     _mm256_storeu_ps(O1 + o, _mm512_extractf32x8_ps(v, 1));
@@ -82,16 +94,17 @@ inline void rows8x2(int n, int i0, const float* At, const float* d, float beta, 
 #endif
 
 // Mout of one panel (all n rows), except the rows [0, done) already written.
+template <bool F>
 inline void panelRows(int n, int done, const float* At, const float* d, float beta, const float* B, float* O) {
   int i = done;
 #if defined(__AVX2__) && defined(__FMA__)
-  for (; i + 8 <= n; i += 8) rows8(n, i, At, d, beta, B, O);
+  for (; i + 8 <= n; i += 8) rows8<F>(n, i, At, d, beta, B, O);
 #endif
-  scalarRows(n, i, n, At, d, beta, B, O);
+  scalarRows<F>(n, i, n, At, d, beta, B, O);
 }
 
-// The immediate term and g += qᵀ·(panel of Mout), in the contract's order.
-inline void panelTail(int n, int C, int jp, int& ic, int& jc, const float* d, const float* z, const float* q, float* O, float* g) {
+// The immediate term of one panel: d_i·z_j added to the one entry per column that has it.
+inline void immediateTerm(int n, int C, int jp, int& ic, int& jc, const float* d, const float* z, float* O) {
   const int c0 = jp << 3;
   const int lanes = C - c0 < 8 ? C - c0 : 8;
   for (int t = 0; t < lanes; t++) {
@@ -103,14 +116,41 @@ inline void panelTail(int n, int C, int jp, int& ic, int& jc, const float* d, co
       jc++;
     }
   }
-  float G[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-  for (int i = 0; i < n; i++) {
-    const float qi = q[i];
-    for (int t = 0; t < 8; t++) G[t] = std::fmaf(qi, O[(size_t)i * 8 + t], G[t]);
-  }
+}
+
+// g += qᵀ·(one panel of Mout), in the contract's order (i ascending from +0, then one add).
+template <bool F>
+inline void gPanel(int n, int C, int jp, const float* q, const float* O, float* g) {
+  const int c0 = jp << 3;
+  const int lanes = C - c0 < 8 ? C - c0 : 8;
+  float G[8];
+#if defined(__AVX2__) && defined(__FMA__)
+  __m256 acc = _mm256_setzero_ps();
+  for (int i = 0; i < n; i++) acc = madd8<F>(_mm256_set1_ps(q[i]), _mm256_loadu_ps(O + (size_t)i * 8), acc);
+  _mm256_storeu_ps(G, acc);
+#else
+  for (int t = 0; t < 8; t++) G[t] = 0.0f;
+  for (int i = 0; i < n; i++)
+    for (int t = 0; t < 8; t++) G[t] = madd<F>(q[i], O[(size_t)i * 8 + t], G[t]);
+#endif
   for (int t = 0; t < lanes; t++) g[c0 + t] = g[c0 + t] + G[t];
 }
 
+#if defined(__AVX512F__) && defined(__AVX512DQ__)
+// gPanel for two adjacent panels (jp, jp + 1, both full) in one 16-lane chain: half the latency.
+template <bool F>
+inline void gPanels2(int n, int jp, const float* q, const float* O, const float* O1, float* g) {
+  __m512 acc = _mm512_setzero_ps();
+  for (int i = 0; i < n; i++) {
+    const __m512 o = _mm512_insertf32x8(_mm512_castps256_ps512(_mm256_loadu_ps(O + (size_t)i * 8)), _mm256_loadu_ps(O1 + (size_t)i * 8), 1);
+    acc = madd16<F>(_mm512_set1_ps(q[i]), o, acc);
+  }
+  float* gc = g + ((size_t)jp << 3);
+  _mm512_storeu_ps(gc, _mm512_add_ps(_mm512_loadu_ps(gc), acc));
+}
+#endif
+
+template <bool F>
 void influenceStep(int n, int L, const float* At, const float* d, float beta, const float* z, const float* q,
                    const float* Min, float* Mout, float* g) {
   const int C = n * L;
@@ -124,17 +164,24 @@ void influenceStep(int n, int L, const float* At, const float* d, float beta, co
     if (jp + 1 < panels && n >= 8) {
       // Two panels' full 8-row tiles together, then each panel's last rows and its tail.
       int i = 0;
-      for (; i + 8 <= n; i += 8) rows8x2(n, i, At, d, beta, B, B + ps, O, O + ps);
-      scalarRows(n, i, n, At, d, beta, B, O);
-      panelTail(n, C, jp, ic, jc, d, z, q, O, g);
+      for (; i + 8 <= n; i += 8) rows8x2<F>(n, i, At, d, beta, B, B + ps, O, O + ps);
+      scalarRows<F>(n, i, n, At, d, beta, B, O);
+      scalarRows<F>(n, i, n, At, d, beta, B + ps, O + ps);
+      immediateTerm(n, C, jp, ic, jc, d, z, O);
+      immediateTerm(n, C, jp + 1, ic, jc, d, z, O + ps);
+      if (((jp + 2) << 3) <= C) {
+        gPanels2<F>(n, jp, q, O, O + ps, g);
+      } else {
+        gPanel<F>(n, C, jp, q, O, g);
+        gPanel<F>(n, C, jp + 1, q, O + ps, g);
+      }
       jp++;
-      scalarRows(n, i, n, At, d, beta, B + ps, O + ps);
-      panelTail(n, C, jp, ic, jc, d, z, q, O + ps, g);
       continue;
     }
 #endif
-    panelRows(n, 0, At, d, beta, B, O);
-    panelTail(n, C, jp, ic, jc, d, z, q, O, g);
+    panelRows<F>(n, 0, At, d, beta, B, O);
+    immediateTerm(n, C, jp, ic, jc, d, z, O);
+    gPanel<F>(n, C, jp, q, O, g);
   }
 }
 
@@ -160,6 +207,7 @@ bool floats(napi_env env, napi_value v, size_t need, float** out) {
 
 // influenceStep(n, L, At, d, beta, z, q, Min, Mout, g): lengths are checked here, so a wrong
 // call throws instead of reading or writing past an array.
+template <bool F>
 napi_value InfluenceStep(napi_env env, napi_callback_info info) {
   size_t argc = 10;
   napi_value argv[10];
@@ -181,7 +229,7 @@ napi_value InfluenceStep(napi_env env, napi_callback_info info) {
       !floats(env, argv[9], (size_t)n * L, &g)) {
     return nullptr;
   }
-  influenceStep(n, L, At, d, static_cast<float>(beta), z, q, Min, Mout, g);
+  influenceStep<F>(n, L, At, d, static_cast<float>(beta), z, q, Min, Mout, g);
   return nullptr;
 }
 
@@ -203,8 +251,10 @@ napi_value Isa(napi_env env, napi_callback_info) {
 
 NAPI_MODULE_INIT() {
   napi_value fn;
-  napi_create_function(env, "influenceStep", NAPI_AUTO_LENGTH, InfluenceStep, nullptr, &fn);
+  napi_create_function(env, "influenceStep", NAPI_AUTO_LENGTH, InfluenceStep<false>, nullptr, &fn);
   napi_set_named_property(env, exports, "influenceStep", fn);
+  napi_create_function(env, "influenceStepFma", NAPI_AUTO_LENGTH, InfluenceStep<true>, nullptr, &fn);
+  napi_set_named_property(env, exports, "influenceStepFma", fn);
   napi_create_function(env, "isa", NAPI_AUTO_LENGTH, Isa, nullptr, &fn);
   napi_set_named_property(env, exports, "isa", fn);
   return exports;

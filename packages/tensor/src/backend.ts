@@ -9,12 +9,13 @@ import { WasmKernels } from './wasm/kernels.js';
  * - `wasm` (default where WebAssembly SIMD and shared memory exist, i.e. every Node ≥ 16.4):
  *   AssemblyScript SIMD kernels, 35–45 GFLOP/s for large products. Sums are accumulated in
  *   float32, each product and each sum rounded (see assembly/kernels.ts for the exact contract),
- *   so results are the same bits on every machine.
+ *   so results are the same bits on every machine. RTRL's influence update runs on a native
+ *   kernel with that same contract where `npm run build` could compile one (native/influence.cc,
+ *   AVX-512 or AVX2 for this CPU): about 2× faster at N ≥ 32, and the same bits.
  * - `fma` (opt-in: `CREDO_KERNELS=fma`): the same kernels with relaxed SIMD, where the
  *   products' multiply-adds are fused on CPUs that have FMA (every x86-64 since 2013, every ARM64).
- *   About 1.25× faster on large products. RTRL's influence update runs on a native kernel
- *   (native/influence.cc, built for this CPU by `npm run build`) with the same fused contract,
- *   2–3× faster than wasm at N ≥ 32. Results differ from `wasm` in the last bits and are
+ *   About 1.25× faster on large products; RTRL's native influence kernel with the fused
+ *   contract is another 1.3× faster than the default's native one. Results differ from `wasm` in the last bits and are
  *   reproducible only across machines that fuse the same way: this backend gives up DESIGN.md's
  *   promise 7 (same numbers on every machine) for speed, which is why it is opt-in.
  * - `js`: the register-blocked plain-JS kernels, sums accumulated in float64 (see gemm.ts); about
@@ -49,7 +50,7 @@ let chosen = false;
 function wasm(): WasmKernels | undefined {
   if (heap === null) {
     heap = requestedBackend() === 'js' ? undefined : WasmHeap.get();
-    kernels = heap === undefined ? undefined : new WasmKernels(heap);
+    kernels = heap === undefined ? undefined : new WasmKernels(heap, heap.exports, nativeKernels()?.influenceStep);
   }
   return kernels;
 }
@@ -62,7 +63,7 @@ function wasmFma(): WasmKernels | undefined {
     // The native kernels fuse always (in hardware, or in software where the CPU has no FMA);
     // the wasm module fuses only where V8 emits an FMA instruction. They serve only together.
     const native = nativeKernels();
-    if (fmaKernels !== undefined && native !== undefined && fuses(fmaKernels)) fmaKernels = new WasmKernels(fmaKernels.heap, x!, native);
+    if (fmaKernels !== undefined && native !== undefined && fuses(fmaKernels)) fmaKernels = new WasmKernels(fmaKernels.heap, x!, native.influenceStepFma);
   }
   return fmaKernels;
 }

@@ -1,14 +1,19 @@
 import { createRequire } from 'node:module';
 
+/** influenceStep of assembly/kernels.ts on Float32Arrays anywhere in memory; lengths are checked. */
+export type NativeInfluenceStep = (n: number, L: number, At: Float32Array, d: Float32Array, beta: number, z: Float32Array, q: Float32Array,
+  Min: Float32Array, Mout: Float32Array, g: Float32Array) => void;
+
 /**
- * The native kernels of the `fma` backend (native/influence.cc, built for this machine's CPU by
- * scripts/build-native.mjs). They follow the fused contract of the `fma` wasm module exactly, so
- * using them changes speed, never bits.
+ * Native kernels (native/influence.cc, built for this machine's CPU by scripts/build-native.mjs).
+ * Each follows the arithmetic contract of one wasm module exactly, so using it changes speed,
+ * never bits.
  */
 export interface NativeKernels {
-  /** influenceStep of assembly/kernels.ts (`fma` build) on Float32Arrays anywhere in memory; lengths are checked. */
-  influenceStep(n: number, L: number, At: Float32Array, d: Float32Array, beta: number, z: Float32Array, q: Float32Array,
-    Min: Float32Array, Mout: Float32Array, g: Float32Array): void;
+  /** The default contract (every product and sum rounded): the `wasm` backend's. */
+  influenceStep: NativeInfluenceStep;
+  /** The fused contract: the `fma` backend's (where that backend fuses). */
+  influenceStepFma: NativeInfluenceStep;
   /** The vector instructions the build used: 'avx512', 'avx2' or 'scalar'. */
   isa(): string;
 }

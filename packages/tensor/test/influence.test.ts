@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { allocFloats, influenceFloats, influenceIndex, influenceStep, nativeKernels, Rng, type KernelBackend } from '@credo/tensor';
+import { allocFloats, influenceFloats, influenceIndex, influenceStep, nativeKernels, Rng, type KernelBackend, type NativeKernels } from '@credo/tensor';
 import { accumulator, BACKENDS, firstDifference, FMA_FUSES, randomMatrix, withBackend } from './helpers.js';
 
 interface Case {
@@ -120,7 +120,7 @@ describe('influenceStep (fused RTRL step)', () => {
     });
   }
 
-  it('fma: the native kernel (built for this CPU) follows the same fused contract bit for bit, and checks lengths', () => {
+  it('the native kernels (built for this CPU) follow the default and the fused contract bit for bit, and check lengths', () => {
     const native = nativeKernels();
     // Every machine of this project has g++ and Node's headers, so `npm run build` built it: a
     // missing module here is a broken build, not a machine without a compiler.
@@ -129,16 +129,19 @@ describe('influenceStep (fused RTRL step)', () => {
     const flags = /^flags\s*:(.*)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? '';
     const has = (f: string) => new RegExp(`\\b${f}\\b`).test(flags);
     expect(native!.isa()).toBe(has('avx512f') && has('avx512dq') ? 'avx512' : has('avx2') && has('fma') ? 'avx2' : 'scalar');
-    if (!FMA_FUSES) return;
-    for (const [k, c] of [{ n: 16, L: 20, beta: 0 }, { n: 17, L: 3, beta: 0.3 }, { n: 24, L: 24, beta: 0 }, { n: 33, L: 12, beta: 0.25 }, { n: 9, L: 1, beta: 0 }].entries()) {
-      const o = operands(c, 100 + k);
-      const want = reference(c, o, 'fma');
-      const len = influenceFloats(c.n, c.L);
-      const Min = toPanels(c.n, c.L, o.M, new Float32Array(len)), Mout = new Float32Array(len).fill(Number.NaN);
-      const g = Float32Array.from(o.g);
-      native!.influenceStep(c.n, c.L, o.At, o.d, c.beta, o.z, o.q, Min, Mout, g);
-      expect(firstDifference(fromPanels(c.n, c.L, Mout), want.M), `M n=${c.n} L=${c.L}`).toBe(-1);
-      expect(firstDifference(g, want.g), `g n=${c.n} L=${c.L}`).toBe(-1);
+    const contracts: Array<[KernelBackend, NativeKernels['influenceStep']]> = [['wasm', native!.influenceStep]];
+    if (FMA_FUSES) contracts.push(['fma', native!.influenceStepFma]);
+    for (const [backend, step] of contracts) {
+      for (const [k, c] of [{ n: 16, L: 20, beta: 0 }, { n: 17, L: 3, beta: 0.3 }, { n: 24, L: 24, beta: 0 }, { n: 33, L: 12, beta: 0.25 }, { n: 9, L: 1, beta: 0 }].entries()) {
+        const o = operands(c, 100 + k);
+        const want = reference(c, o, backend);
+        const len = influenceFloats(c.n, c.L);
+        const Min = toPanels(c.n, c.L, o.M, new Float32Array(len)), Mout = new Float32Array(len).fill(Number.NaN);
+        const g = Float32Array.from(o.g);
+        step(c.n, c.L, o.At, o.d, c.beta, o.z, o.q, Min, Mout, g);
+        expect(firstDifference(fromPanels(c.n, c.L, Mout), want.M), `${backend} M n=${c.n} L=${c.L}`).toBe(-1);
+        expect(firstDifference(g, want.g), `${backend} g n=${c.n} L=${c.L}`).toBe(-1);
+      }
     }
     const c = { n: 16, L: 4 }, o = operands({ ...c, beta: 0 }, 7), len = influenceFloats(c.n, c.L);
     expect(() => native!.influenceStep(c.n, c.L, o.At, o.d, 0, o.z, o.q, new Float32Array(len - 1), new Float32Array(len), new Float32Array(64)))

@@ -1,5 +1,5 @@
 import type { SparseMatrix } from '../sparse.js';
-import type { NativeKernels } from '../native.js';
+import type { NativeInfluenceStep } from '../native.js';
 import type { KernelExports, WasmHeap } from './heap.js';
 
 /** Matrix forms of {@link WasmKernels.gemm}: C = A·B, A·Bᵀ, Aᵀ·B. */
@@ -18,10 +18,10 @@ export class WasmKernels {
 
   /** The module the calls go to: the heap's default one, or its `fma` build (same memory). */
   private readonly x: KernelExports;
-  /** Native kernels with the same contract as `x` (the `fma` backend only), used where they pay. */
-  private readonly native: NativeKernels | undefined;
+  /** A native influenceStep with the same contract as `x`'s, used where it pays. */
+  private readonly native: NativeInfluenceStep | undefined;
 
-  constructor(readonly heap: WasmHeap, exports: KernelExports = heap.exports, native?: NativeKernels) {
+  constructor(readonly heap: WasmHeap, exports: KernelExports = heap.exports, native?: NativeInfluenceStep) {
     this.x = exports;
     this.native = native;
     this.scratch = heap.floats(1024);
@@ -112,7 +112,7 @@ export class WasmKernels {
     // Below n = 16 a step takes a few microseconds and the native call's argument checks would
     // be a good part of it; the two give the same bits, so the choice only moves time.
     if (this.native !== undefined && n >= 16) {
-      this.native.influenceStep(n, L, At, d, beta, z, q, Min, Mout, g);
+      this.native(n, L, At, d, beta, z, q, Min, Mout, g);
       return;
     }
     const h = this.heap;
