@@ -36,7 +36,7 @@ export const rnnRtrlWorkload: Workload = {
           res.set(N, median(ts));
           ctx.emit({
             workload: 'rnn_rtrl_step', impl: implName(backend),
-            params: { N, batch: 1, in: RNN_IN, out: RNN_OUT, lr: RNN_LR, steps_per_rep: steps, warmup_steps: ONLINE_WARMUP, set: REQUIRED.includes(N) ? 'required' : 'extended', influence: 'W', threads: 1, backend, ...(backend === 'fma' ? { native: nativeKernels()?.isa() ?? 'none' } : {}) },
+            params: { N, batch: 1, in: RNN_IN, out: RNN_OUT, lr: RNN_LR, steps_per_rep: steps, warmup_steps: ONLINE_WARMUP, set: REQUIRED.includes(N) ? 'required' : 'extended', influence: 'W', threads: 1, backend, ...(backend !== 'js' ? { native: nativeKernels()?.isa() ?? 'none' } : {}) },
             metric: 'seconds_per_step', value: median(ts), unit: 's', reps, samples: ts,
             cpu_seconds_per_step: median(cpu), cpu_samples: cpu,
           });
