@@ -1,12 +1,12 @@
 #!/usr/bin/env node
-// Builds the native RTRL influence kernel of the opt-in `fma` backend (native/influence.cc) for
-// this machine's CPU (-march=native), into build/credo-native.node. Run by `npm run build`
-// (and so by `npm ci` and `npm test`).
+// Builds the native RTRL influence kernels (native/influence.cc: the default contract and the
+// `fma` one) for this machine's CPU (-march=native), into build/credo-native.node. Run by
+// `npm run build` (and so by `npm ci` and `npm test`).
 //
 // It needs g++ and Node's own C headers (node_api.h), which every machine this project targets
 // has: npm's nodedir setting, or the include/node folder next to the running node. Where either
-// is missing it says so and exits 0: the `fma` backend then runs its wasm kernels only, and
-// nothing else changes.
+// is missing it says so and exits 0: RTRL's influence update then runs on the wasm kernels,
+// with the same numbers, about 2× slower at N ≥ 32.
 //
 //   node packages/tensor/scripts/build-native.mjs
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -33,7 +33,7 @@ function headerDirs() {
 
 function skip(why) {
   rmSync(target, { force: true });
-  process.stdout.write(`build-native: skipped (${why}); the fma backend will use its wasm kernels only\n`);
+  process.stdout.write(`build-native: skipped (${why}); RTRL will run on the wasm kernels (same numbers, slower)\n`);
   process.exit(0);
 }
 
@@ -53,7 +53,7 @@ try {
   // expects the module wherever g++ exists), so a broken build is still noticed.
   rmSync(tmp, { force: true });
   rmSync(target, { force: true });
-  process.stderr.write(`build-native: g++ failed (${e.message.split('\n')[0]}); the fma backend will use its wasm kernels only\n`);
+  process.stderr.write(`build-native: g++ failed (${e.message.split('\n')[0]}); RTRL will run on the wasm kernels (same numbers, slower)\n`);
   process.exit(0);
 }
 process.stdout.write(`build-native: built ${target}\n`);

@@ -35,7 +35,7 @@ export function nativeKernels(): NativeKernels | undefined {
     try {
       loaded = createRequire(import.meta.url)('../build/credo-native.node') as NativeKernels;
     } catch {
-      // Not built here: the fma backend runs on its wasm module alone.
+      // Not built here: every kernel runs on its wasm module (same numbers).
     }
   }
   return loaded;
