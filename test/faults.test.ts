@@ -87,7 +87,7 @@ describe('exactly once under failure (real NATS, ClickHouse, separate processes)
   it('SIGKILLed worker agents, one with a trial in flight and one holding several, lose nothing and store nothing twice', async () => {
     const shape: SweepShape = { name: 'kill-agents', seeds: 100 };
     const expected = localPointsPerConfig(cluster, shape);
-    const plain = await startAgents('ka-plain', 2);
+    await startAgents('ka-plain', 2);
     // With more slots than threads an agent holds the extra trials queued in its pool, leased.
     // It pulls again once half its slots are free, so while the queue has work `--slots 2`
     // holds ≥ 1 trial and `--slots 8` between 4 and 8 (all 8 only just after a pull, which a
@@ -125,7 +125,6 @@ describe('exactly once under failure (real NATS, ClickHouse, separate processes)
       for (const [i, a] of r.attempts.entries()) if (a > 1) expect(['ka-plain-0', 'ka-plain-1'], key).toContain(r.workers[i]);
     }
     console.log(`[kill-agents] ${total} trials, ${redone} redelivered after the kills; final attempts ${JSON.stringify(report.attempts)}; ${report.points} points (${report.storedRows - report.points} re-sent rows collapsed)`);
-    await stopAgents(plain);
   }, 420_000);
 
   it('a trial that runs its thread out of memory is retried up to its attempt limit, then recorded as failed; the others finish', async () => {
@@ -134,7 +133,7 @@ describe('exactly once under failure (real NATS, ClickHouse, separate processes)
     const oomModel = `{ name: mlp, hidden: [${Array.from({ length: 100_000 }, () => 1).join(', ')}] }`;
     const shape: SweepShape = { name: 'oom', seeds: 3, hidden: [16, 12, 8, 10, 14], extraModels: [oomModel] };
     const expected = localPointsPerConfig(cluster, shape);
-    const agents = await startAgents('oom', 3, ['--max-memory-mb', '64']);
+    await startAgents('oom', 3, ['--max-memory-mb', '64']);
     const { status } = await submit(sweepYaml(shape));
     const total = status.total;
     expect(total).toBe(36);
@@ -162,7 +161,6 @@ describe('exactly once under failure (real NATS, ClickHouse, separate processes)
         expect(r.attempts, key).toEqual([1]);
       }
     }
-    await stopAgents(agents);
   }, 420_000);
 
   it('nats-server SIGKILLed and restarted mid-sweep (file storage): every service reconnects and the sweep completes exactly once', async () => {
@@ -183,13 +181,12 @@ describe('exactly once under failure (real NATS, ClickHouse, separate processes)
     // Nobody had to be restarted by hand.
     for (const p of [cluster.coordinator, cluster.ingester, ...agents]) expect(p.child.exitCode).toBeNull();
     console.log(`[nats-restart] ${total} trials, restart at ${finishedOf(before)} finished; final attempts ${JSON.stringify(report.attempts)}`);
-    await stopAgents(agents);
   }, 420_000);
 
   it('ClickHouse down for 20 s mid-sweep, its ingester SIGKILLed meanwhile: trials keep running, leased batches come back and everything lands', async () => {
     const shape: SweepShape = { name: 'ch-outage', seeds: 150 };
     const expected = localPointsPerConfig(cluster, shape);
-    const agents = await startAgents('cho', 3);
+    await startAgents('cho', 3);
     const { status } = await submit(sweepYaml(shape));
     const total = status.total;
     const before = await until(shape.name, finishedAtLeast(0.2), '20% finished');
@@ -211,13 +208,12 @@ describe('exactly once under failure (real NATS, ClickHouse, separate processes)
     await waitIngested(ro, shape.name, total);
     await checkExactlyOnce(ro, shape.name, total, expected);
     expect(second.child.exitCode).toBeNull();
-    await stopAgents(agents);
   }, 420_000);
 
   it('the coordinator SIGKILLed mid-dispatch: a new one resumes the sweep, re-publishes nothing twice and nothing runs twice', async () => {
     const shape: SweepShape = { name: 'coord-kill', seeds: 150 };
     const expected = localPointsPerConfig(cluster, shape);
-    const agents = await startAgents('ck', 3);
+    await startAgents('ck', 3);
     const published0 = await trialsPublished(cluster.nats.url);
     const { status } = await submit(sweepYaml(shape));
     const total = status.total;
@@ -237,11 +233,10 @@ describe('exactly once under failure (real NATS, ClickHouse, separate processes)
     const per = resultsPerTrial(await resultsInStream(cluster.nats.url, shape.name));
     expect(per.size).toBe(total);
     for (const [key, r] of per) expect(r.attempts, key).toEqual([1]);
-    await stopAgents(agents);
   }, 420_000);
 
   it('two coordinators racing on the same sweeps never duplicate a trial, and either can finish a sweep alone', async () => {
-    const agents = await startAgents('race', 3);
+    await startAgents('race', 3);
     const port = await freePort();
     const addressB = `127.0.0.1:${port}`;
     const startB = async (): Promise<Proc> => {
@@ -292,7 +287,6 @@ describe('exactly once under failure (real NATS, ClickHouse, separate processes)
       clientB.close();
       await b.stop('SIGKILL');
       if (cluster.coordinator.child.exitCode !== null || cluster.coordinator.child.signalCode !== null) await cluster.startCoordinator();
-      await stopAgents(agents);
     }
   }, 600_000);
 });

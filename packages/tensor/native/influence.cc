@@ -28,10 +28,11 @@
 
 namespace {
 
-// One panel-row tile: rows [i, i + R) of Mout for the 8 columns of a panel (and, with AVX-512,
-// of the next panel too). Scalar reference of the contract, used where no SIMD path applies.
+// c + a·b: fused (the `fma` contract) or a rounded product then a rounded sum (the default).
 template <bool F> inline float madd(float a, float b, float c) { return F ? std::fmaf(a, b, c) : c + a * b; }
 
+// Rows [i0, i1) of Mout for the 8 columns of one panel, lane by lane: the contract written
+// plainly, for the rows no SIMD tile covers.
 template <bool F>
 inline void scalarRows(int n, int i0, int i1, const float* At, const float* d, float beta, const float* B, float* O) {
   for (int i = i0; i < i1; i++) {
@@ -93,10 +94,10 @@ inline void rows8x2(int n, int i0, const float* At, const float* d, float beta, 
 }
 #endif
 
-// Mout of one panel (all n rows), except the rows [0, done) already written.
+// Mout of one panel, all n rows.
 template <bool F>
-inline void panelRows(int n, int done, const float* At, const float* d, float beta, const float* B, float* O) {
-  int i = done;
+inline void panelRows(int n, const float* At, const float* d, float beta, const float* B, float* O) {
+  int i = 0;
 #if defined(__AVX2__) && defined(__FMA__)
   for (; i + 8 <= n; i += 8) rows8<F>(n, i, At, d, beta, B, O);
 #endif
@@ -179,7 +180,7 @@ void influenceStep(int n, int L, const float* At, const float* d, float beta, co
       continue;
     }
 #endif
-    panelRows<F>(n, 0, At, d, beta, B, O);
+    panelRows<F>(n, At, d, beta, B, O);
     immediateTerm(n, C, jp, ic, jc, d, z, O);
     gPanel<F>(n, C, jp, q, O, g);
   }

@@ -44,7 +44,6 @@ let heap: WasmHeap | undefined | null = null;
 let kernels: WasmKernels | undefined;
 let fmaKernels: WasmKernels | undefined | null = null;
 let active: WasmKernels | undefined;
-let activeName: KernelBackend = 'js';
 let chosen = false;
 
 function wasm(): WasmKernels | undefined {
@@ -55,24 +54,26 @@ function wasm(): WasmKernels | undefined {
   return kernels;
 }
 
+let fused = false;
+
 function wasmFma(): WasmKernels | undefined {
   if (fmaKernels === null) {
     const w = wasm();
     const x = w?.heap.fmaExports();
-    fmaKernels = w !== undefined && x !== undefined ? new WasmKernels(w.heap, x) : undefined;
-    // The native kernels fuse always (in hardware, or in software where the CPU has no FMA);
-    // the wasm module fuses only where V8 emits an FMA instruction. They serve only together.
-    const native = nativeKernels();
-    if (fmaKernels !== undefined && native !== undefined && fuses(fmaKernels)) fmaKernels = new WasmKernels(fmaKernels.heap, x!, native.influenceStepFma);
+    if (w === undefined || x === undefined) {
+      fmaKernels = undefined;
+    } else {
+      // (1+2⁻¹²)² − 1 is 2⁻¹¹ + 2⁻²⁴ fused, 2⁻¹¹ when the product is rounded first.
+      const probe = new WasmKernels(w.heap, x), e = 1 + 2 ** -12, c = new Float32Array(1);
+      probe.gemm('NN', 1, 1, 2, Float32Array.of(-1, e), Float32Array.of(1, e), c, 1, 0);
+      fused = c[0] !== 2 ** -11;
+      // The native kernels fuse always (in hardware, or in software where the CPU has no FMA);
+      // the wasm module fuses only where V8 emits an FMA instruction. They serve only together.
+      const native = fused ? nativeKernels()?.influenceStepFma : undefined;
+      fmaKernels = native === undefined ? probe : new WasmKernels(w.heap, x, native);
+    }
   }
   return fmaKernels;
-}
-
-/** Whether `k` fuses its multiply-adds: (1+2⁻¹²)² − 1 is 2⁻¹¹ + 2⁻²⁴ fused, 2⁻¹¹ when the product is rounded first. */
-function fuses(k: WasmKernels): boolean {
-  const x = 1 + 2 ** -12, c = new Float32Array(1);
-  k.gemm('NN', 1, 1, 2, Float32Array.of(-1, x), Float32Array.of(1, x), c, 1, 0);
-  return c[0] !== 2 ** -11;
 }
 
 /**
@@ -109,6 +110,20 @@ export function fmaAvailable(): boolean {
 }
 
 /**
+ * True when the `fma` kernels really fuse here (V8 emits an FMA instruction where the CPU has
+ * one); false where they do not, or are unavailable. Where they do not fuse, `fma` computes what
+ * `wasm` does.
+ *
+ * @example
+ * ```ts
+ * if (fmaAvailable() && !fmaFuses()) console.warn('CREDO_KERNELS=fma gains nothing on this CPU');
+ * ```
+ */
+export function fmaFuses(): boolean {
+  return wasmFma() !== undefined && fused;
+}
+
+/**
  * The backend the kernels currently dispatch to.
  *
  * @example
@@ -117,8 +132,8 @@ export function fmaAvailable(): boolean {
  * ```
  */
 export function kernelBackend(): KernelBackend {
-  activeWasm();
-  return activeName;
+  const a = activeWasm();
+  return a === undefined ? 'js' : a === kernels ? 'wasm' : 'fma';
 }
 
 /**
@@ -145,7 +160,6 @@ export function setKernelBackend(backend: KernelBackend): void {
   } else {
     throw badBackend('backend', backend);
   }
-  activeName = backend;
   chosen = true;
 }
 

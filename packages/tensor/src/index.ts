@@ -22,7 +22,7 @@
  */
 export { Rng } from './rng.js';
 export { nativeKernels, type NativeKernels } from './native.js';
-export { allocFloats, allocInts, kernelBackend, setKernelBackend, withKernelBackend, fmaAvailable, wasmMemoryInUse, wasmSimdAvailable, type KernelBackend } from './backend.js';
+export { allocFloats, allocInts, kernelBackend, setKernelBackend, withKernelBackend, fmaAvailable, fmaFuses, wasmMemoryInUse, wasmSimdAvailable, type KernelBackend } from './backend.js';
 export type { FloatArray } from './check.js';
 export { gemmNN, gemmNT, gemmTN } from './gemm.js';
 export { influenceFloats, influenceIndex, influenceStep } from './influence.js';
