@@ -21,6 +21,7 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <vector>
 
 #if defined(__AVX2__) && defined(__FMA__)
 #include <immintrin.h>
@@ -94,6 +95,51 @@ inline void rows8x2(int n, int i0, const float* At, const float* d, float beta, 
 }
 #endif
 
+#if defined(__AVX512F__) && defined(__AVX512DQ__)
+// rows8x2 finished in registers, for n a multiple of 8 (every tile full): after d·S and the β
+// term, the immediate entries are added under a lane mask, the rows stored, and G's chain over
+// these rows continued in `acc`. Same operations in the same order as immediateTerm and
+// gPanels2, without their scalar lane loop and without reloading the rows just stored; the chains
+// of consecutive panel pairs are then independent work the CPU overlaps.
+//   zl: z_j of each lane's column (j = (c0 + t) / n);  t0: the lane whose column's immediate
+//   entry is in row i0 (its column ≡ i0 mod n), advanced row by row (entries n lanes apart).
+template <bool F>
+inline __m512 rows8x2Done(int n, int i0, const float* At, const float* d, float beta, const float* B, const float* B1,
+                          float* O, float* O1, const float* q, __m512 zl, int& t0, __m512 acc) {
+  __m512 c[8];
+  for (int r = 0; r < 8; r++) c[r] = _mm512_setzero_ps();
+  const float* a = At + i0;
+  for (int p = 0; p < n; p++, a += n) {
+    const __m512 bv = _mm512_insertf32x8(_mm512_castps256_ps512(_mm256_loadu_ps(B + (size_t)p * 8)), _mm256_loadu_ps(B1 + (size_t)p * 8), 1);
+    for (int r = 0; r < 8; r++) c[r] = madd16<F>(_mm512_set1_ps(a[r]), bv, c[r]);
+  }
+  // The lane masks first: a loop inside the unrolled epilogue below would make the compiler keep
+  // c[] in memory, storing all eight accumulators on every step of the product loop.
+  __mmask16 k[8];
+  for (int r = 0; r < 8; r++) {
+    unsigned bits = 0;
+    for (int t = t0; t < 16; t += n) bits |= 1u << t;
+    k[r] = static_cast<__mmask16>(bits);
+    if (++t0 == n) t0 = 0;
+  }
+#pragma GCC unroll 8
+  for (int r = 0; r < 8; r++) {
+    const size_t o = (size_t)(i0 + r) * 8;
+    const __m512 di = _mm512_set1_ps(d[i0 + r]);
+    __m512 v = _mm512_mul_ps(di, c[r]);
+    if (beta != 0.0f) {
+      const __m512 m = _mm512_insertf32x8(_mm512_castps256_ps512(_mm256_loadu_ps(B + o)), _mm256_loadu_ps(B1 + o), 1);
+      v = madd16<F>(_mm512_set1_ps(beta), m, v);
+    }
+    v = _mm512_mask_add_ps(v, k[r], v, _mm512_mul_ps(di, zl));
+    _mm256_storeu_ps(O + o, _mm512_castps512_ps256(v));
+    _mm256_storeu_ps(O1 + o, _mm512_extractf32x8_ps(v, 1));
+    acc = madd16<F>(_mm512_set1_ps(q[i0 + r]), v, acc);
+  }
+  return acc;
+}
+#endif
+
 // Mout of one panel, all n rows.
 template <bool F>
 inline void panelRows(int n, const float* At, const float* d, float beta, const float* B, float* O) {
@@ -162,6 +208,25 @@ void influenceStep(int n, int L, const float* At, const float* d, float beta, co
     const float* B = Min + (size_t)jp * ps;
     float* O = Mout + (size_t)jp * ps;
 #if defined(__AVX512F__) && defined(__AVX512DQ__)
+    if (jp + 1 < panels && n % 8 == 0) {
+      // Every tile full: each pair of panels is finished in registers (rows8x2Done).
+      // ic, jc: row and z index of the pair's first column (c0 = ic + jc·n), then of the next pair's.
+      int t0 = ic == 0 ? 0 : n - ic;
+      alignas(64) float zs[16];
+      for (int t = 0; t < 16; t++) {
+        zs[t] = z[jc];
+        if (++ic == n) {
+          ic = 0;
+          jc++;
+        }
+      }
+      __m512 acc = _mm512_setzero_ps();
+      for (int i = 0; i < n; i += 8) acc = rows8x2Done<F>(n, i, At, d, beta, B, B + ps, O, O + ps, q, _mm512_load_ps(zs), t0, acc);
+      float* gc = g + ((size_t)jp << 3);
+      _mm512_storeu_ps(gc, _mm512_add_ps(_mm512_loadu_ps(gc), acc));
+      jp++;
+      continue;
+    }
     if (jp + 1 < panels && n >= 8) {
       // Two panels' full 8-row tiles together, then each panel's last rows and its tail.
       int i = 0;
@@ -234,6 +299,98 @@ napi_value InfluenceStep(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// A bound step: the operands that stay the same from step to step (At, d, z, g and the influence
+// matrices a rule rotates through) checked and unwrapped once. Unwrapping a typed array costs
+// about 35 ns through Node-API, and the plain call unwraps seven: at n = 16, where the whole step
+// takes about 2 µs, that was a tenth of it. The pointers stay valid because the bound arrays are
+// views on the wasm heap (influence.ts binds nothing else), whose shared memory never moves or
+// detaches, and because this object holds a reference to each array.
+struct Bound {
+  void (*step)(int, int, const float*, const float*, float, const float*, const float*, const float*, float*, float*);
+  int n, L;
+  float beta;
+  const float *At, *d, *z;
+  float* g;
+  std::vector<float*> M;
+  std::vector<napi_ref> refs;
+};
+
+void FreeBound(napi_env env, void* data, void*) {
+  Bound* b = static_cast<Bound*>(data);
+  for (napi_ref r : b->refs) napi_delete_reference(env, r);
+  delete b;
+}
+
+// influenceBind(n, L, beta, At, d, z, g, Ms): an opaque handle for influenceStepBound.
+template <bool F>
+napi_value InfluenceBind(napi_env env, napi_callback_info info) {
+  size_t argc = 8;
+  napi_value argv[8];
+  int32_t n, L;
+  double beta;
+  bool isArray = false;
+  if (napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr) != napi_ok || argc != 8 ||
+      napi_get_value_int32(env, argv[0], &n) != napi_ok || napi_get_value_int32(env, argv[1], &L) != napi_ok ||
+      napi_get_value_double(env, argv[2], &beta) != napi_ok || n <= 0 || L <= 0 ||
+      napi_is_array(env, argv[7], &isArray) != napi_ok || !isArray) {
+    napi_throw_type_error(env, "BAD_PARAM", "influenceBind(n, L, beta, At, d, z, g, Ms): n and L positive integers, Ms an array");
+    return nullptr;
+  }
+  const size_t panelFloats = ((size_t)n * L + 7) / 8 * 8 * n;
+  float *At, *d, *z, *g;
+  if (!floats(env, argv[3], (size_t)n * n, &At) || !floats(env, argv[4], n, &d) || !floats(env, argv[5], L, &z) ||
+      !floats(env, argv[6], (size_t)n * L, &g)) {
+    return nullptr;
+  }
+  uint32_t count = 0;
+  napi_get_array_length(env, argv[7], &count);
+  Bound* b = new Bound{&influenceStep<F>, n, L, static_cast<float>(beta), At, d, z, g, {}, {}};
+  for (uint32_t k = 0; k < count; k++) {
+    napi_value m;
+    float* p;
+    if (napi_get_element(env, argv[7], k, &m) != napi_ok || !floats(env, m, panelFloats, &p)) {
+      delete b;
+      return nullptr;
+    }
+    b->M.push_back(p);
+  }
+  for (int k = 3; k <= 7; k++) {
+    napi_ref r;
+    napi_create_reference(env, argv[k], 1, &r);
+    b->refs.push_back(r);
+  }
+  napi_value out;
+  if (napi_create_external(env, b, FreeBound, nullptr, &out) != napi_ok) {
+    FreeBound(env, b, nullptr);
+    return nullptr;
+  }
+  return out;
+}
+
+// influenceStepBound(handle, q, in, out): one step from the bound matrix `in` into `out`.
+napi_value InfluenceStepBound(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  void* data;
+  int32_t in, out;
+  if (napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr) != napi_ok || argc != 4 ||
+      napi_get_value_external(env, argv[0], &data) != napi_ok || napi_get_value_int32(env, argv[2], &in) != napi_ok ||
+      napi_get_value_int32(env, argv[3], &out) != napi_ok) {
+    napi_throw_type_error(env, "BAD_PARAM", "influenceStepBound(handle, q, in, out)");
+    return nullptr;
+  }
+  Bound* b = static_cast<Bound*>(data);
+  const int32_t count = static_cast<int32_t>(b->M.size());
+  if (in < 0 || out < 0 || in >= count || out >= count || in == out) {
+    napi_throw_range_error(env, "SHAPE_MISMATCH", "influenceStepBound: in and out must be two different bound matrices");
+    return nullptr;
+  }
+  float* q;
+  if (!floats(env, argv[1], b->n, &q)) return nullptr;
+  b->step(b->n, b->L, b->At, b->d, b->beta, b->z, q, b->M[in], b->M[out], b->g);
+  return nullptr;
+}
+
 napi_value Isa(napi_env env, napi_callback_info) {
   const char* isa =
 #if defined(__AVX512F__) && defined(__AVX512DQ__)
@@ -256,6 +413,12 @@ NAPI_MODULE_INIT() {
   napi_set_named_property(env, exports, "influenceStep", fn);
   napi_create_function(env, "influenceStepFma", NAPI_AUTO_LENGTH, InfluenceStep<true>, nullptr, &fn);
   napi_set_named_property(env, exports, "influenceStepFma", fn);
+  napi_create_function(env, "influenceBind", NAPI_AUTO_LENGTH, InfluenceBind<false>, nullptr, &fn);
+  napi_set_named_property(env, exports, "influenceBind", fn);
+  napi_create_function(env, "influenceBindFma", NAPI_AUTO_LENGTH, InfluenceBind<true>, nullptr, &fn);
+  napi_set_named_property(env, exports, "influenceBindFma", fn);
+  napi_create_function(env, "influenceStepBound", NAPI_AUTO_LENGTH, InfluenceStepBound, nullptr, &fn);
+  napi_set_named_property(env, exports, "influenceStepBound", fn);
   napi_create_function(env, "isa", NAPI_AUTO_LENGTH, Isa, nullptr, &fn);
   napi_set_named_property(env, exports, "isa", fn);
   return exports;

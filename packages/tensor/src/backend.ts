@@ -1,6 +1,6 @@
 import { CredoError } from '@credo/core';
 import { WasmHeap } from './wasm/heap.js';
-import { nativeKernels } from './native.js';
+import { nativeKernels, type NativeInfluence } from './native.js';
 import { WasmKernels } from './wasm/kernels.js';
 
 /**
@@ -49,12 +49,20 @@ let chosen = false;
 function wasm(): WasmKernels | undefined {
   if (heap === null) {
     heap = requestedBackend() === 'js' ? undefined : WasmHeap.get();
-    kernels = heap === undefined ? undefined : new WasmKernels(heap, heap.exports, nativeKernels()?.influenceStep);
+    kernels = heap === undefined ? undefined : new WasmKernels(heap, heap.exports, nativeContract(false));
   }
   return kernels;
 }
 
 let fused = false;
+
+/** The native influence step of one arithmetic contract, where the native kernels were built. */
+function nativeContract(fma: boolean): NativeInfluence | undefined {
+  const k = nativeKernels();
+  if (k === undefined) return undefined;
+  return fma ? { step: k.influenceStepFma, bind: k.influenceBindFma, stepBound: k.influenceStepBound }
+    : { step: k.influenceStep, bind: k.influenceBind, stepBound: k.influenceStepBound };
+}
 
 function wasmFma(): WasmKernels | undefined {
   if (fmaKernels === null) {
@@ -69,7 +77,7 @@ function wasmFma(): WasmKernels | undefined {
       fused = c[0] !== 2 ** -11;
       // The native kernels fuse always (in hardware, or in software where the CPU has no FMA);
       // the wasm module fuses only where V8 emits an FMA instruction. They serve only together.
-      const native = fused ? nativeKernels()?.influenceStepFma : undefined;
+      const native = fused ? nativeContract(true) : undefined;
       fmaKernels = native === undefined ? probe : new WasmKernels(w.heap, x, native);
     }
   }

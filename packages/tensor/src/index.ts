@@ -25,7 +25,7 @@ export { nativeKernels, type NativeKernels } from './native.js';
 export { allocFloats, allocInts, kernelBackend, setKernelBackend, withKernelBackend, fmaAvailable, fmaFuses, wasmMemoryInUse, wasmSimdAvailable, type KernelBackend } from './backend.js';
 export type { FloatArray } from './check.js';
 export { gemmNN, gemmNT, gemmTN } from './gemm.js';
-export { influenceFloats, influenceIndex, influenceStep } from './influence.js';
+export { influenceFloats, influenceIndex, influencePlan, influenceStep, type InfluencePlan } from './influence.js';
 export { SparseMatrix, sparseGemmNN, sparseGemmTN, sparseSgdTN } from './sparse.js';
 export {
   ACTIVATIONS, activate, axpy, broadcastRows, mulActivationDerivative, reluInPlace, scale, sgdStep, sigmoidInPlace, tanhInPlace,

@@ -1,5 +1,7 @@
+import { CredoError } from '@credo/core';
 import { activeWasm } from './backend.js';
 import { checkDims, checkLength } from './check.js';
+import type { WasmKernels } from './wasm/kernels.js';
 
 /*
  * Exact RTRL for a layer s_t = beta·s_{t−1} + f(A·s_{t−1} + …), whose Jacobian is
@@ -77,6 +79,61 @@ export function influenceStep(n: number, L: number, At: Float32Array, d: Float32
   const w = activeWasm();
   if (w !== undefined) return w.influenceStep(n, L, At, d, beta, z, q, Min, Mout, g, lenM);
   influenceStepJs(n, L, At, d, beta, z, q, Min, Mout, g);
+}
+
+/** {@link influenceStep} on operands bound once: see {@link influencePlan}. */
+export interface InfluencePlan {
+  /** One step from `Ms[inIdx]` into `Ms[outIdx]` (two different matrices) with this step's q (n floats). */
+  step(q: Float32Array, inIdx: number, outIdx: number): void;
+}
+
+/**
+ * {@link influenceStep} for a caller that steps the same arrays every time — At, d, z and g (their
+ * contents change, not the arrays) and a set of influence matrices `Ms` it rotates through, as the
+ * rtrl rule does — with the arrays checked once here instead of on every step. Where the native
+ * kernel serves the active backend and every operand lives in wasm memory, they are also handed
+ * to it once. Same numbers as influenceStep on the same backend; the backend is the one active at
+ * each step.
+ *
+ * @example
+ * ```ts
+ * const plan = influencePlan(N, N, cell.Wt, phiPrime, 0, aPrev, gW, [M, M2]);
+ * plan.step(q, 0, 1);   // M2 ← J·M + ∂s/∂θ, gW += qᵀ·M2
+ * plan.step(q, 1, 0);   // and back
+ * ```
+ */
+export function influencePlan(n: number, L: number, At: Float32Array, d: Float32Array, beta: number, z: Float32Array,
+  g: Float32Array, Ms: readonly Float32Array[]): InfluencePlan {
+  checkDims('influencePlan', n, L, 0, 'n,L');
+  const lenM = influenceFloats(n, L);
+  checkLength('influencePlan', 'At', At, n * n);
+  checkLength('influencePlan', 'd', d, n);
+  checkLength('influencePlan', 'z', z, L);
+  checkLength('influencePlan', 'g', g, n * L);
+  for (const M of Ms) checkLength('influencePlan', 'Ms', M, lenM);
+  const matrices = Ms.slice();
+  let boundFor: WasmKernels | undefined | null = null;
+  let bound: ((q: Float32Array, inIdx: number, outIdx: number) => void) | undefined;
+  return {
+    step(q: Float32Array, inIdx: number, outIdx: number): void {
+      if (!(Number.isInteger(inIdx) && Number.isInteger(outIdx) && inIdx >= 0 && outIdx >= 0 && inIdx < matrices.length &&
+        outIdx < matrices.length && inIdx !== outIdx)) {
+        throw new CredoError('SHAPE_MISMATCH', `influencePlan: in and out must be two different matrices of the ${matrices.length} bound`,
+          { field: 'inIdx,outIdx', value: `${inIdx},${outIdx}` });
+      }
+      const w = activeWasm();
+      if (w !== boundFor) {
+        boundFor = w;
+        bound = n === 0 || L === 0 ? undefined : w?.influenceBind(n, L, At, d, beta, z, g, matrices);
+      }
+      if (bound !== undefined) {
+        checkLength('influencePlan', 'q', q, n);
+        bound(q, inIdx, outIdx);
+      } else {
+        influenceStep(n, L, At, d, beta, z, q, matrices[inIdx]!, matrices[outIdx]!, g);
+      }
+    },
+  };
 }
 
 function influenceStepJs(n: number, L: number, At: Float32Array, d: Float32Array, beta: number, z: Float32Array, q: Float32Array,

@@ -5,6 +5,21 @@ export type NativeInfluenceStep = (n: number, L: number, At: Float32Array, d: Fl
   Min: Float32Array, Mout: Float32Array, g: Float32Array) => void;
 
 /**
+ * The operands of influenceStep that stay fixed from step to step, bound once: At, d, z, g and
+ * the influence matrices `Ms` a rule rotates through (all views on the wasm heap). An opaque
+ * handle for {@link NativeKernels.influenceStepBound}; it keeps the arrays alive.
+ */
+export type NativeInfluenceBind = (n: number, L: number, beta: number, At: Float32Array, d: Float32Array, z: Float32Array,
+  g: Float32Array, Ms: readonly Float32Array[]) => object;
+
+/** One arithmetic contract of the native influence step: the plain call and the bound one. */
+export interface NativeInfluence {
+  step: NativeInfluenceStep;
+  bind: NativeInfluenceBind;
+  stepBound: NativeKernels['influenceStepBound'];
+}
+
+/**
  * Native kernels (native/influence.cc, built for this machine's CPU by scripts/build-native.mjs).
  * Each follows the arithmetic contract of one wasm module exactly, so using it changes speed,
  * never bits.
@@ -14,6 +29,12 @@ export interface NativeKernels {
   influenceStep: NativeInfluenceStep;
   /** The fused contract: the `fma` backend's (where that backend fuses). */
   influenceStepFma: NativeInfluenceStep;
+  /** Binds operands for the default contract ({@link NativeInfluenceBind}). */
+  influenceBind: NativeInfluenceBind;
+  /** Binds operands for the fused contract. */
+  influenceBindFma: NativeInfluenceBind;
+  /** One step on bound operands, from matrix Ms[inIdx] into Ms[outIdx], with this step's q. */
+  influenceStepBound(handle: object, q: Float32Array, inIdx: number, outIdx: number): void;
   /** The vector instructions the build used: 'avx512', 'avx2' or 'scalar'. */
   isa(): string;
 }

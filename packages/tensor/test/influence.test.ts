@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { allocFloats, influenceFloats, influenceIndex, influenceStep, nativeKernels, Rng, type KernelBackend, type NativeKernels } from '@credo/tensor';
+import { allocFloats, influenceFloats, influenceIndex, influencePlan, influenceStep, nativeKernels, Rng, type KernelBackend, type NativeKernels } from '@credo/tensor';
 import { accumulator, BACKENDS, firstDifference, FMA_FUSES, randomMatrix, withBackend } from './helpers.js';
 
 interface Case {
@@ -70,7 +70,8 @@ function reference(c: Case, o: Operands, backend: KernelBackend): { M: Float32Ar
   return { M, g };
 }
 
-function run(c: Case, o: Operands, alloc: (n: number) => Float32Array): { M: Float32Array; g: Float32Array; padding: number[] } {
+/** One step from o.M through influenceStep, or through an influencePlan bound to [spare, Min, Mout]. */
+function run(c: Case, o: Operands, alloc: (n: number) => Float32Array, via: 'step' | 'plan' = 'step'): { M: Float32Array; g: Float32Array; padding: number[] } {
   const len = influenceFloats(c.n, c.L);
   const Min = toPanels(c.n, c.L, o.M, alloc(len)), Mout = alloc(len).fill(Number.NaN);
   const cp = (a: Float32Array): Float32Array => {
@@ -79,7 +80,8 @@ function run(c: Case, o: Operands, alloc: (n: number) => Float32Array): { M: Flo
     return b;
   };
   const g = cp(o.g);
-  influenceStep(c.n, c.L, cp(o.At), cp(o.d), c.beta, cp(o.z), cp(o.q), Min, Mout, g);
+  if (via === 'step') influenceStep(c.n, c.L, cp(o.At), cp(o.d), c.beta, cp(o.z), cp(o.q), Min, Mout, g);
+  else influencePlan(c.n, c.L, cp(o.At), cp(o.d), c.beta, cp(o.z), g, [alloc(len), Min, Mout]).step(cp(o.q), 1, 2);
   const padding: number[] = [];
   const C = c.n * c.L;
   for (let i = 0; i < c.n; i++) for (let col = C; col < Math.ceil(C / 8) * 8; col++) padding.push(Mout[influenceIndex(c.n, i, col)]!);
@@ -93,6 +95,8 @@ const CASES: Case[] = [
   { n: 12, L: 13, beta: 0.5 },    // panels straddling groups, leaky
   { n: 16, L: 16 + 3 + 1, beta: 0 },
   { n: 7, L: 2, beta: 0 },
+  { n: 16, L: 5, beta: 0.25 },    // n ≥ 16: the native kernel serves the wasm backends
+  { n: 24, L: 5, beta: 0 },       // an odd number of panels
 ];
 
 describe('influenceStep (fused RTRL step)', () => {
@@ -104,16 +108,18 @@ describe('influenceStep (fused RTRL step)', () => {
   });
 
   for (const backend of BACKENDS) {
-    it(`${backend}: follows its arithmetic contract bit for bit, in place and on copied operands; padding stays zero`, () => {
+    it(`${backend}: follows its arithmetic contract bit for bit, in place and on copied operands, stepped or planned; padding stays zero`, () => {
       withBackend(backend, () => {
         for (const [k, c] of CASES.entries()) {
           const o = operands(c, k);
           const want = reference(c, o, backend);
           for (const alloc of [allocFloats, (n: number) => new Float32Array(n)]) {
-            const got = run(c, o, alloc);
-            expect(firstDifference(got.M, want.M), `M n=${c.n} L=${c.L}`).toBe(-1);
-            expect(firstDifference(got.g, want.g), `g n=${c.n} L=${c.L}`).toBe(-1);
-            expect(got.padding.every((v) => v === 0)).toBe(true);
+            for (const via of ['step', 'plan'] as const) {
+              const got = run(c, o, alloc, via);
+              expect(firstDifference(got.M, want.M), `${via} M n=${c.n} L=${c.L}`).toBe(-1);
+              expect(firstDifference(got.g, want.g), `${via} g n=${c.n} L=${c.L}`).toBe(-1);
+              expect(got.padding.every((v) => v === 0)).toBe(true);
+            }
           }
         }
       });
@@ -132,7 +138,11 @@ describe('influenceStep (fused RTRL step)', () => {
     const contracts: Array<[KernelBackend, NativeKernels['influenceStep']]> = [['wasm', native!.influenceStep]];
     if (FMA_FUSES) contracts.push(['fma', native!.influenceStepFma]);
     for (const [backend, step] of contracts) {
-      for (const [k, c] of [{ n: 16, L: 20, beta: 0 }, { n: 17, L: 3, beta: 0.3 }, { n: 24, L: 24, beta: 0 }, { n: 33, L: 12, beta: 0.25 }, { n: 9, L: 1, beta: 0 }].entries()) {
+      // n a multiple of 8 takes the tile path that finishes rows in registers (also with an odd
+      // last panel and with β); the others the general one.
+      const cases = [{ n: 16, L: 20, beta: 0 }, { n: 17, L: 3, beta: 0.3 }, { n: 24, L: 24, beta: 0 }, { n: 33, L: 12, beta: 0.25 },
+        { n: 9, L: 1, beta: 0 }, { n: 16, L: 3, beta: 0.3 }, { n: 24, L: 5, beta: 0.25 }, { n: 32, L: 41, beta: 0.5 }, { n: 8, L: 7, beta: 0.5 }];
+      for (const [k, c] of cases.entries()) {
         const o = operands(c, 100 + k);
         const want = reference(c, o, backend);
         const len = influenceFloats(c.n, c.L);
@@ -148,6 +158,22 @@ describe('influenceStep (fused RTRL step)', () => {
       .toThrow(expect.objectContaining({ code: 'SHAPE_MISMATCH' }));
     expect(() => native!.influenceStep(c.n, c.L, o.At, o.d, 0, o.z, o.q, new Float32Array(len), new Float32Array(len), new Float64Array(64) as unknown as Float32Array))
       .toThrow(expect.objectContaining({ code: 'BAD_PARAM' }));
+  });
+
+  it('a plan checks its operands once, and each step that its indices name two different bound matrices', () => {
+    const c = { n: 16, L: 4, beta: 0 }, o = operands(c, 9), len = influenceFloats(c.n, c.L);
+    const h = (k: number) => allocFloats(k);
+    expect(() => influencePlan(c.n, c.L, o.At, o.d, 0, o.z, h(64), [h(len), h(len - 1)])).toThrow(/Ms has/);
+    expect(() => influencePlan(c.n, c.L, o.At, o.d, 0, o.z.subarray(0, 3), h(64), [h(len), h(len)])).toThrow(/z has 3/);
+    for (const backend of BACKENDS) {
+      withBackend(backend, () => {
+        const plan = influencePlan(c.n, c.L, o.At, o.d, 0, o.z, h(64), [h(len), h(len)]);
+        for (const [i, j] of [[0, 0], [0, 2], [-1, 1], [0.5, 1]]) {
+          expect(() => plan.step(o.q, i!, j!), `${backend} ${i},${j}`).toThrow(expect.objectContaining({ code: 'SHAPE_MISMATCH' }));
+        }
+        expect(() => plan.step(o.q.subarray(0, 15), 0, 1)).toThrow(expect.objectContaining({ code: 'SHAPE_MISMATCH' }));
+      });
+    }
   });
 
   it('the backends agree to float32 rounding over a run of steps, against a float64 recursion', () => {

@@ -1,5 +1,5 @@
 import { CredoError, type ComponentInfo } from '@credo/core';
-import { allocFloats, gemmNN, influenceFloats, influenceStep } from '@credo/tensor';
+import { allocFloats, gemmNN, influenceFloats, influencePlan, type InfluencePlan } from '@credo/tensor';
 import { mm } from '../small-products.js';
 import type { ParamUpdater } from '../param-updater.js';
 import type { ParamBlock, RecurrentCell } from '../recurrent-cell.js';
@@ -50,11 +50,13 @@ class RtrlState implements SequenceRuleState {
   private readonly tracked: readonly ParamBlock[];
   readonly trainedBlocks: readonly number[];
   private readonly C: number;
-  private readonly M: Float32Array[] = [];
-  private scratch: Float32Array;
+  /** The influence matrices: one per row and one spare; row r's is `mats[slot[r]]`, the spare `mats[spare]`. */
+  private readonly mats: Float32Array[] = [];
+  private readonly slot: number[] = [];
+  private spare: number;
   private readonly gView: Float32Array;
-  /** The fused path (cell.kroneckerForm): A transposed, β, groups of C = n·L, and the per-row d and z. */
-  private readonly fused: { At: Float32Array; beta: number; L: number; d: Float32Array; z: Float32Array } | undefined;
+  /** The fused path (cell.kroneckerForm): the per-row d and z, and the kernel bound to them and to `mats`. */
+  private readonly fused: { d: Float32Array; z: Float32Array; plan: InfluencePlan } | undefined;
   /** The dense path: J_t, n × n (M is then row-major n × C). */
   private readonly J: Float32Array | undefined;
 
@@ -77,22 +79,24 @@ class RtrlState implements SequenceRuleState {
     this.C = last.offset + last.rows * last.cols;
     const n = cell.n;
     const form = cell.kroneckerForm?.();
-    if (form !== undefined && cell.kroneckerFactors !== undefined && this.C % n === 0 && this.C / n <= form.groups) {
-      const L = this.C / n;
-      this.fused = { At: form.At, beta: form.beta, L, d: allocFloats(n), z: allocFloats(form.groups) };
+    const L = form !== undefined && cell.kroneckerFactors !== undefined && this.C % n === 0 && this.C / n <= form.groups ? this.C / n : 0;
+    const len = L > 0 ? influenceFloats(n, L) : n * this.C;
+    for (let r = 0; r <= this.rows; r++) this.mats.push(allocFloats(len));
+    for (let r = 0; r < this.rows; r++) this.slot.push(r);
+    this.spare = this.rows;
+    this.gView = ctx.updater.gTheta.subarray(0, this.C);
+    if (form !== undefined && L > 0) {
+      const d = allocFloats(n), z = allocFloats(form.groups);
+      this.fused = { d, z, plan: influencePlan(n, L, form.At, d, form.beta, z, this.gView, this.mats) };
       this.J = undefined;
     } else {
       this.fused = undefined;
       this.J = allocFloats(n * n);
     }
-    const len = this.fused === undefined ? n * this.C : influenceFloats(n, this.fused.L);
-    for (let r = 0; r < this.rows; r++) this.M.push(allocFloats(len));
-    this.scratch = allocFloats(len);
-    this.gView = ctx.updater.gTheta.subarray(0, this.C);
   }
 
   reset(): void {
-    for (const m of this.M) m.fill(0);
+    for (const m of this.mats) m.fill(0);
   }
 
   step(u: Unroll, x: Float32Array, target: Float32Array, mask: Float32Array | undefined): number {
@@ -107,20 +111,21 @@ class RtrlState implements SequenceRuleState {
       const xr = single ? u.x : u.x.subarray(r * I, (r + 1) * I);
       const aux = single ? u.aux : u.aux.subarray(r * A, (r + 1) * A);
       const q = single ? u.q : u.q.subarray(r * n, (r + 1) * n);
-      const M = this.M[r]!, out = this.scratch;
+      const inIdx = this.slot[r]!, outIdx = this.spare;
       if (fused !== undefined) {
         // M ← J_t·M + ∂s_t/∂θ and g[0..C) += q_rᵀ·M in one pass (q already carries the 1/rows of the batch mean).
         cell.kroneckerFactors!(sPrev, xr, aux, fused.d, fused.z);
-        influenceStep(n, fused.L, fused.At, fused.d, fused.beta, fused.z, q, M, out, this.gView);
+        fused.plan.step(q, inIdx, outIdx);
       } else {
+        const M = this.mats[inIdx]!, out = this.mats[outIdx]!;
         // J_t·M as one GEMM (2n²C FLOP, the N⁴ of RTRL), then the immediate influence.
         cell.jacobianDense(sPrev, xr, aux, this.J!);
         gemmNN(n, C, n, this.J!, M, out);
         for (const b of this.tracked) cell.addImmediate(sPrev, xr, aux, out, C, b, b.offset);
         mm('NN', 1, C, n, q, out, this.gView, 1, 1);
       }
-      this.M[r] = out;
-      this.scratch = M;
+      this.slot[r] = outIdx;
+      this.spare = inIdx;
     }
     this.updater.commit(this.trainedBlocks);
     return loss;
@@ -129,6 +134,6 @@ class RtrlState implements SequenceRuleState {
   endSegment(): void {}
 
   memoryFloats(): number {
-    return (this.rows + 1) * this.scratch.length;
+    return this.mats.length * this.mats[0]!.length;
   }
 }

@@ -1,9 +1,13 @@
 import type { SparseMatrix } from '../sparse.js';
-import type { NativeInfluenceStep } from '../native.js';
+import type { NativeInfluence } from '../native.js';
 import type { KernelExports, WasmHeap } from './heap.js';
 
 /** Matrix forms of {@link WasmKernels.gemm}: C = A·B, A·Bᵀ, Aᵀ·B. */
 export type GemmForm = 'NN' | 'NT' | 'TN';
+
+// Below n = 16 an influence step takes a few microseconds and the native call's argument checks
+// would be a good part of it; wasm and native give the same bits, so the choice only moves time.
+const NATIVE_INFLUENCE_MIN_N = 16;
 
 // Rows of A packed per chunk (a multiple of 4): 128 rows × k floats stay in L2 for k ≤ 1024.
 const MC = 128;
@@ -19,9 +23,9 @@ export class WasmKernels {
   /** The module the calls go to: the heap's default one, or its `fma` build (same memory). */
   private readonly x: KernelExports;
   /** A native influenceStep with the same contract as `x`'s, used where it pays. */
-  private readonly native: NativeInfluenceStep | undefined;
+  private readonly native: NativeInfluence | undefined;
 
-  constructor(readonly heap: WasmHeap, exports: KernelExports = heap.exports, native?: NativeInfluenceStep) {
+  constructor(readonly heap: WasmHeap, exports: KernelExports = heap.exports, native?: NativeInfluence) {
     this.x = exports;
     this.native = native;
     this.scratch = heap.floats(1024);
@@ -109,10 +113,8 @@ export class WasmKernels {
    */
   influenceStep(n: number, L: number, At: Float32Array, d: Float32Array, beta: number, z: Float32Array, q: Float32Array,
     Min: Float32Array, Mout: Float32Array, g: Float32Array, lenM: number): void {
-    // Below n = 16 a step takes a few microseconds and the native call's argument checks would
-    // be a good part of it; the two give the same bits, so the choice only moves time.
-    if (this.native !== undefined && n >= 16) {
-      this.native(n, L, At, d, beta, z, q, Min, Mout, g);
+    if (this.native !== undefined && n >= NATIVE_INFLUENCE_MIN_N) {
+      this.native.step(n, L, At, d, beta, z, q, Min, Mout, g);
       return;
     }
     const h = this.heap;
@@ -143,6 +145,19 @@ export class WasmKernels {
     this.x.influenceStep(n, L, addr[0]!, addr[1]!, beta, addr[2]!, addr[3]!, addr[4]!, addr[5]!, addr[6]!, s.byteOffset);
     if (!h.owns(Mout)) Mout.set(s.subarray(offs[5]!, offs[5]! + lenM));
     if (!h.owns(g)) g.set(s.subarray(offs[6]!, offs[6]! + n * L));
+  }
+
+  /**
+   * influenceStep with At, d, z, g and the matrices Ms bound once (see influence.ts'
+   * `influencePlan`): a step function over indices into Ms, or undefined where this backend has
+   * no native kernel for n or an operand is not in wasm memory (then the caller steps unbound).
+   */
+  influenceBind(n: number, L: number, At: Float32Array, d: Float32Array, beta: number, z: Float32Array, g: Float32Array,
+    Ms: readonly Float32Array[]): ((q: Float32Array, inIdx: number, outIdx: number) => void) | undefined {
+    const h = this.heap, native = this.native;
+    if (native === undefined || n < NATIVE_INFLUENCE_MIN_N || ![At, d, z, g, ...Ms].every((a) => h.owns(a))) return undefined;
+    const handle = native.bind(n, L, beta, At, d, z, g, Ms), stepBound = native.stepBound;
+    return (q, inIdx, outIdx) => stepBound(handle, q, inIdx, outIdx);
   }
 
   /** The float32 plain-SGD step of assembly/kernels.ts; false (nothing done) when p or g is not in wasm memory. */
