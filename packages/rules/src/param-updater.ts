@@ -1,6 +1,7 @@
 import { allocFloats, sgdStep } from '@credo/tensor';
 import type { Optimizer } from './optimizer.js';
 import type { RecurrentCell } from './recurrent-cell.js';
+import type { Unroll } from './unroll.js';
 
 /**
  * Where a temporal rule puts its gradient: it adds into {@link ParamUpdater.gTheta} (and the
@@ -70,6 +71,25 @@ export class ParamUpdater {
     this.fusedRate = optimizer?.plainRate;
   }
 
+  /** Set by {@link ParamUpdater.backOutput} when it stepped the readout itself; the next commit then leaves it. */
+  private readoutApplied = false;
+
+  /**
+   * `u.backOutput` for a rule that commits on every step: q for this step, and the readout's
+   * immediate gradient either added into {@link ParamUpdater.gReadout} for the next commit or, with
+   * plain SGD in apply mode, applied in the same pass (the same bits; the next commit then skips
+   * the readout). Online rules commit every time step, and at small n a separate pass over the
+   * readout gradient plus two optimizer calls cost as much as the readout's products.
+   */
+  backOutput(u: Unroll): void {
+    if (this.fusedRate === undefined) {
+      u.backOutput(this.gReadout);
+      return;
+    }
+    u.backOutput(this.gReadout, this.fusedRate);
+    this.readoutApplied = true;
+  }
+
   /** True when commits change the parameters (training), false when they are only summed (probes). */
   get applies(): boolean {
     return this.opt !== undefined;
@@ -102,6 +122,10 @@ export class ParamUpdater {
           if (blocks === undefined || blocks.includes(i)) sgdStep(g.length, rate, g, tp[i]!, true);
           else g.fill(0);
         }
+      }
+      if (this.readoutApplied) {
+        this.readoutApplied = false;
+        return;
       }
       const rg = this.readoutGrads, rp = this.readoutParams;
       for (let i = 0; i < rg.length; i++) sgdStep(rg[i]!.length, rate, rg[i]!, rp[i]!, true);

@@ -71,8 +71,12 @@ export interface RecurrentCell {
   /**
    * Back through the readout: q = (∂y/∂s)ᵀ·dy (rows × n). When `grads` is given, adds the readout
    * parameter gradients Σ_rows dyᵀ·∂y/∂(V, c) into it (same names as {@link RecurrentCell.readout}).
+   * When `rate` is given too (plain SGD, applied now), each readout tensor then takes its step
+   * p ← p − rate·g at once and its gradient in `grads` is cleared: the same float32 bits as
+   * @credo/tensor's `sgdStep(…, clearGrad)` afterwards, with q computed from the readout before the step.
    */
-  outputBackward(s: Float32Array, dy: Float32Array, q: Float32Array, rows: number, grads: Readonly<Record<string, Float32Array>> | undefined): void;
+  outputBackward(s: Float32Array, dy: Float32Array, q: Float32Array, rows: number, grads: Readonly<Record<string, Float32Array>> | undefined,
+    rate?: number): void;
   /**
    * Called before a run of {@link RecurrentCell.backStep} calls during which the parameters do not
    * change (a cell may prepare a layout of its weights for the backward products then).

@@ -88,6 +88,36 @@ export function mm(form: 'NN' | 'NT' | 'TN', m: number, n: number, k: number, A:
   }
 }
 
+/**
+ * One row of a small product plus a bias: C[j] = bias[j] + Σ_p a[p]·B[p·n + j] for j < n, each sum
+ * taken in float64 from +0 in increasing p and rounded once with the bias added — the bits of
+ * `broadcastRows(bias, C, 1, n)` then `mm('NN', 1, n, k, a, B, C, 1, 1)` when k·n ≤
+ * {@link SMALL_PRODUCT}, in one pass and one call (an online step of the rnn makes three of these).
+ * `bias` may be `C` itself (then this is C += a·B).
+ *
+ * @example
+ * ```ts
+ * rowProduct(aPrev, Wt, N, N, pre, b);   // pre = b + W·a_{t−1}, W stored transposed
+ * rowProduct(x, Ut, I, N, pre, pre);     // pre += U·x
+ * ```
+ */
+export function rowProduct(a: Float32Array, B: Float32Array, k: number, n: number, C: Float32Array, bias: Float32Array): void {
+  const n4 = n - (n % 4);
+  for (let j = 0; j < n4; j += 4) {
+    let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    for (let p = 0, b = j; p < k; p++, b += n) {
+      const x = a[p]!;
+      s0 += x * B[b]!; s1 += x * B[b + 1]!; s2 += x * B[b + 2]!; s3 += x * B[b + 3]!;
+    }
+    C[j] = s0 + bias[j]!; C[j + 1] = s1 + bias[j + 1]!; C[j + 2] = s2 + bias[j + 2]!; C[j + 3] = s3 + bias[j + 3]!;
+  }
+  for (let j = n4; j < n; j++) {
+    let s = 0;
+    for (let p = 0, b = j; p < k; p++, b += n) s += a[p]! * B[b]!;
+    C[j] = s + bias[j]!;
+  }
+}
+
 function put4(C: Float32Array, o: number, alpha: number, beta: number, s0: number, s1: number, s2: number, s3: number): void {
   if (beta === 0) {
     C[o] = alpha * s0; C[o + 1] = alpha * s1; C[o + 2] = alpha * s2; C[o + 3] = alpha * s3;

@@ -92,9 +92,12 @@ export class Unroll {
     return outputLoss(c.loss, this.y, target, mask, rows, O, this.dy, 1 / rows);
   }
 
-  /** q = (∂y/∂s)ᵀ·dy for the current step; adds the readout gradients into `grads` when given. */
-  backOutput(grads: Readonly<Record<string, Float32Array>> | undefined): void {
-    this.cell.outputBackward(this.s, this.dy, this.q, this.rows, grads);
+  /**
+   * q = (∂y/∂s)ᵀ·dy for the current step; adds the readout gradients into `grads` when given, and
+   * with `rate` steps the readout by plain SGD at once (see {@link RecurrentCell.outputBackward}).
+   */
+  backOutput(grads: Readonly<Record<string, Float32Array>> | undefined, rate?: number): void {
+    this.cell.outputBackward(this.s, this.dy, this.q, this.rows, grads, rate);
   }
 }
 

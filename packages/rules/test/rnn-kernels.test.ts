@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { createSequenceLearner, type SequenceLearner } from '@credo/rules';
-import { kernelBackend, setKernelBackend, fmaAvailable, wasmSimdAvailable, type KernelBackend } from '@credo/tensor';
+import { createSequenceLearner, RnnCell, type SequenceLearner } from '@credo/rules';
+import { allocFloats, kernelBackend, Rng, setKernelBackend, sgdStep, tanhInPlace, fmaAvailable, wasmSimdAvailable, withKernelBackend, type KernelBackend } from '@credo/tensor';
 import { randomBatch, relErr } from './temporal-reference.js';
 
 /**
@@ -103,6 +103,91 @@ describe('online rtrl with plain SGD', () => {
         expect(relErr(fast.p.map((v, i) => v - fast.p0[i]!), dRef), b).toBeLessThan(1e-3);
         // U and b (θ after the N² entries of Wt) never move when only W is tracked
         for (let i = N * N; i < N * N + 4 * N; i++) expect(fast.p[i]).toBe(fast.p0[i]);
+      }
+    });
+  }
+});
+
+describe("the rnn's one-row paths", () => {
+  const backends: KernelBackend[] = wasmSimdAvailable() ? ['wasm', 'js'] : ['js'];
+  const cell = (N: number, I: number, O: number, seed: number) => {
+    const c = new RnnCell({ params: { hidden: N, alpha: 1, init: 'uniform-fanin', gain: 1 }, shape: { inputs: I, outputs: O, loss: 'mse' }, seed });
+    Rng.derive(seed, 'bias').fillNormal(c.b, 0, 0.3);
+    Rng.derive(seed, 'readout-bias').fillNormal(c.c, 0, 0.3);
+    return c;
+  };
+  const bits = (a: Float32Array) => Array.from(new Uint32Array(a.buffer.slice(a.byteOffset, a.byteOffset + a.byteLength)));
+  // Signed zeros where a sum's sign of zero could differ: s_i = −0 and dy_k = −0 entries, and a −0 weight.
+  const withZeros = (a: Float32Array) => {
+    a[0] = -0;
+    if (a.length > 2) a[2] = 0;
+    return a;
+  };
+
+  for (const [N, I, O] of [[16, 8, 8], [7, 3, 5], [5, 1, 2]] as const) {
+    it(`N = ${N}, I = ${I}: the forward and the readout are the contract's float64 sums, rounded where it says`, () => {
+      for (const backend of backends) {
+        withKernelBackend(backend, () => {
+          const c = cell(N, I, O, N), rng = Rng.derive(N, 'row');
+          const sPrev = withZeros(allocFloats(N)), x = allocFloats(I), s = allocFloats(N), aux = allocFloats(N), y = allocFloats(O);
+          rng.fillNormal(sPrev, 0, 0.5);
+          rng.fillNormal(x, 0, 1);
+          withZeros(sPrev);
+          c.forward(sPrev, x, s, aux, 1);
+          // pre_j = fround(fround(b_j + Σ_p a_p·W[j,p]) + Σ_p x_p·U[j,p]), sums in float64 from +0.
+          const pre = new Float32Array(N);
+          for (let j = 0; j < N; j++) {
+            let s1 = 0, s2 = 0;
+            for (let p = 0; p < N; p++) s1 += sPrev[p]! * c.Wt[p * N + j]!;
+            for (let p = 0; p < I; p++) s2 += x[p]! * c.Ut[p * N + j]!;
+            pre[j] = Math.fround(Math.fround(c.b[j]! + s1) + s2);
+          }
+          tanhInPlace(pre);
+          expect(bits(s), `${backend} s`).toEqual(bits(pre));
+          expect(bits(aux), `${backend} aux`).toEqual(bits(pre.map((v) => 1 - v * v)));
+          c.output(s, y, 1);
+          const want = new Float32Array(O);
+          for (let k = 0; k < O; k++) {
+            let acc = 0;
+            for (let i = 0; i < N; i++) acc += s[i]! * c.Vt[i * O + k]!;
+            want[k] = c.c[k]! + acc;
+          }
+          expect(bits(y), `${backend} y`).toEqual(bits(want));
+        });
+      }
+    });
+
+    it(`N = ${N}, O = ${O}: the readout backward with plain SGD folded in gives the bits of accumulating and then sgdStep`, () => {
+      for (const backend of backends) {
+        withKernelBackend(backend, () => {
+          const rng = Rng.derive(N + 1, 'readout');
+          const s = withZeros(allocFloats(N)), dy = allocFloats(O);
+          rng.fillNormal(s, 0, 0.5);
+          rng.fillNormal(dy, 0, 0.5);
+          withZeros(s);
+          withZeros(dy);
+          const lr = 0.37;
+          const run = (fused: boolean) => {
+            const c = cell(N, I, O, 3);
+            c.Vt[1] = -0;
+            const grads = { Vt: allocFloats(N * O), c: allocFloats(O) };
+            Rng.derive(4, 'pending').fillNormal(grads.Vt, 0, 0.1);   // pending gradient from earlier steps
+            const q = allocFloats(N);
+            if (fused) {
+              c.outputBackward(s, dy, q, 1, grads, lr);
+            } else {
+              c.outputBackward(s, dy, q, 1, grads);
+              sgdStep(c.Vt.length, lr, grads.Vt, c.Vt, true);
+              sgdStep(c.c.length, lr, grads.c, c.c, true);
+            }
+            return { q: bits(q), Vt: bits(c.Vt), c: bits(c.c), g: [...grads.Vt, ...grads.c] };
+          };
+          const fused = run(true), plain = run(false);
+          expect(fused.q, `${backend} q`).toEqual(plain.q);
+          expect(fused.Vt, `${backend} Vt`).toEqual(plain.Vt);
+          expect(fused.c, `${backend} c`).toEqual(plain.c);
+          expect(fused.g.every((v) => v === 0), `${backend} gradients cleared`).toBe(true);
+        });
       }
     });
   }

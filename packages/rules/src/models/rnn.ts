@@ -1,6 +1,6 @@
 import { CredoError, type ComponentInfo, type ParamSchema } from '@credo/core';
-import { allocFloats, broadcastRows, gemmNN, gemmTN, Rng, tanhInPlace } from '@credo/tensor';
-import { mm, SMALL_PRODUCT } from '../small-products.js';
+import { allocFloats, broadcastRows, gemmNN, gemmTN, Rng, sgdStep, tanhInPlace } from '@credo/tensor';
+import { mm, rowProduct, SMALL_PRODUCT } from '../small-products.js';
 import type { ParamBlock, RecurrentCell, SequenceLoss } from '../recurrent-cell.js';
 import type { SequenceModelBuildArgs, SequenceModelImpl } from '../sequence-rule.js';
 
@@ -143,10 +143,15 @@ export class RnnCell implements RecurrentCell {
   }
 
   forward(sPrev: Float32Array, x: Float32Array, s: Float32Array, aux: Float32Array, rows: number): void {
-    const N = this.n, a = this.alpha, len = rows * N;
-    broadcastRows(this.b, s, rows, N);
-    mm('NN', rows, N, N, sPrev, this.Wt, s, 1, 1);
-    mm('NN', rows, N, this.inputs, x, this.Ut, s, 1, 1);
+    const N = this.n, I = this.inputs, a = this.alpha, len = rows * N;
+    if (rows === 1 && N * N <= SMALL_PRODUCT && N * I <= SMALL_PRODUCT) {
+      rowProduct(sPrev, this.Wt, N, N, s, this.b);
+      rowProduct(x, this.Ut, I, N, s, s);
+    } else {
+      broadcastRows(this.b, s, rows, N);
+      mm('NN', rows, N, N, sPrev, this.Wt, s, 1, 1);
+      mm('NN', rows, N, I, x, this.Ut, s, 1, 1);
+    }
     if (a === 1) {
       tanhInPlace(s, len);
       for (let i = 0; i < len; i++) aux[i] = 1 - s[i]! * s[i]!;
@@ -162,12 +167,38 @@ export class RnnCell implements RecurrentCell {
   }
 
   output(s: Float32Array, y: Float32Array, rows: number): void {
+    if (rows === 1 && this.n * this.outputs <= SMALL_PRODUCT) {
+      rowProduct(s, this.Vt, this.n, this.outputs, y, this.c);
+      return;
+    }
     broadcastRows(this.c, y, rows, this.outputs);
     mm('NN', rows, this.outputs, this.n, s, this.Vt, y, 1, 1);
   }
 
-  outputBackward(s: Float32Array, dy: Float32Array, q: Float32Array, rows: number, grads: Readonly<Record<string, Float32Array>> | undefined): void {
+  outputBackward(s: Float32Array, dy: Float32Array, q: Float32Array, rows: number, grads: Readonly<Record<string, Float32Array>> | undefined,
+    rate?: number): void {
     const N = this.n, O = this.outputs;
+    if (rate !== undefined && grads !== undefined && rows === 1 && N * O <= SMALL_PRODUCT) {
+      // The one-row pass below with plain SGD folded in: each gradient entry is formed as that pass
+      // stores it (float32), then p ← fround(p − fround(r·g)) and g ← 0, sgdStep's float32 step.
+      const Vt = this.Vt, c = this.c, gV = grads['Vt']!, gc = grads['c']!, r = Math.fround(rate), f = Math.fround;
+      for (let i = 0, o = 0; i < N; i++, o += O) {
+        const si = s[i]!;
+        let acc = 0;
+        for (let k = 0; k < O; k++) {
+          const e = dy[k]!, v = Vt[o + k]!;
+          acc += e * v;
+          Vt[o + k] = v - f(r * f((0 + si * e) + gV[o + k]!));
+          gV[o + k] = 0;
+        }
+        q[i] = acc;
+      }
+      for (let k = 0; k < O; k++) {
+        c[k] = c[k]! - f(r * f((0 + dy[k]!) + gc[k]!));
+        gc[k] = 0;
+      }
+      return;
+    }
     if (rows === 1 && N * O <= SMALL_PRODUCT) {
       // One online row: q, the Vt gradient and the c gradient in one pass over Vt's rows, with
       // exactly the sums of the three small products below (q_i from +0 in increasing k; the
@@ -193,6 +224,10 @@ export class RnnCell implements RecurrentCell {
     if (grads === undefined) return;
     mm('TN', N, O, rows, s, dy, grads['Vt']!, 1, 1);
     mm('NN', 1, O, rows, this.onesOf(rows), dy, grads['c']!, 1, 1);
+    if (rate !== undefined) {
+      sgdStep(this.Vt.length, rate, grads['Vt']!, this.Vt, true);
+      sgdStep(this.c.length, rate, grads['c']!, this.c, true);
+    }
   }
 
   /** A view of at least `n` ones. */

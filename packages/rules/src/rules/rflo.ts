@@ -80,7 +80,7 @@ class RfloState implements SequenceRuleState {
   step(u: Unroll, x: Float32Array, target: Float32Array, mask: Float32Array | undefined): number {
     u.advance(x);
     const loss = u.loss(target, mask);
-    u.backOutput(this.updater.gReadout);
+    this.updater.backOutput(u);
     const { cell, rows } = this;
     const N = cell.n, I = cell.inputs;
     let q = u.q;

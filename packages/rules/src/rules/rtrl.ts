@@ -102,7 +102,7 @@ class RtrlState implements SequenceRuleState {
   step(u: Unroll, x: Float32Array, target: Float32Array, mask: Float32Array | undefined): number {
     u.advance(x);
     const loss = u.loss(target, mask);
-    u.backOutput(this.updater.gReadout);
+    this.updater.backOutput(u);
     const { cell, C, fused } = this;
     const n = cell.n, I = cell.inputs, A = cell.auxSize;
     const single = this.rows === 1;
