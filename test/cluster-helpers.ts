@@ -1,53 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, startClickHouse, startNats, type ClickHouseServer, type NatsServer } from '@credo/testing';
+import { freePort, startClickHouse, startNats, startService, type ClickHouseServer, type NatsServer, type ServiceProc } from '@credo/testing';
 
 export const ROOT = new URL('..', import.meta.url).pathname;
 export const CREDO = join(ROOT, 'packages/cli/bin/credo.js');
-const SERVICE_BIN = (name: string): string => join(ROOT, `services/${name}/dist/bin.js`);
-
-export interface Proc {
-  readonly child: ChildProcess;
-  output(): string;
-  /** Resolves when the process prints a line matching `re`. */
-  waitFor(re: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
-  stop(signal?: NodeJS.Signals): Promise<number | null>;
-}
-
-/** Starts a service program directly (as an orchestrator would), capturing its output. */
-export function startService(name: 'coordinator' | 'worker' | 'ingester', args: readonly string[], env: Record<string, string> = {}): Proc {
-  const child = spawn(process.execPath, [SERVICE_BIN(name), ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return {
-    child,
-    output: () => out,
-    waitFor(re, timeoutMs = 30_000) {
-      return new Promise((resolve, reject) => {
-        const t0 = Date.now();
-        const tick = setInterval(() => {
-          const m = out.match(re);
-          if (m) {
-            clearInterval(tick);
-            resolve(m);
-          } else if (Date.now() - t0 > timeoutMs || child.exitCode !== null) {
-            clearInterval(tick);
-            reject(new Error(`${name} did not print ${re} (exit ${child.exitCode}):\n${out.slice(-3000)}`));
-          }
-        }, 25);
-      });
-    },
-    async stop(signal = 'SIGTERM') {
-      if (child.exitCode === null) child.kill(signal);
-      return exited;
-    },
-  };
-}
 
 export interface Cluster {
   readonly nats: NatsServer;
@@ -55,13 +14,13 @@ export interface Cluster {
   readonly address: string;
   readonly token: string;
   readonly dir: string;
-  coordinator: Proc;
-  ingester: Proc;
-  readonly workers: Proc[];
-  startCoordinator(): Promise<Proc>;
+  coordinator: ServiceProc;
+  ingester: ServiceProc;
+  readonly workers: ServiceProc[];
+  startCoordinator(): Promise<ServiceProc>;
   /** Starts another ingester as `ingester` (it prints "ready" only once ClickHouse answers). */
-  startIngester(): Proc;
-  startWorker(extra?: readonly string[]): Promise<Proc>;
+  startIngester(): ServiceProc;
+  startWorker(extra?: readonly string[]): Promise<ServiceProc>;
   credo(...args: string[]): { code: number; out: string; err: string };
   stop(): Promise<void>;
 }
@@ -78,8 +37,8 @@ export async function startCluster(opts: { workers: number; workerThreads?: numb
   const common = ['--nats-url', nats.url];
   const c: Cluster = {
     nats, clickhouse, address, token, dir,
-    coordinator: undefined as unknown as Proc,
-    ingester: undefined as unknown as Proc,
+    coordinator: undefined as unknown as ServiceProc,
+    ingester: undefined as unknown as ServiceProc,
     workers: [],
     async startCoordinator() {
       const p = startService('coordinator', [...common, '--listen', address, '--token-file', tokenFile, ...(opts.coordinatorArgs ?? [])]);

@@ -2,7 +2,8 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openClickHouseStore, type MetricsStore } from '@credo/store';
-import { eventually, startCluster, startService, type Cluster } from './cluster-helpers.js';
+import { startService } from '@credo/testing';
+import { eventually, startCluster, type Cluster } from './cluster-helpers.js';
 
 // 5 rules/lrs × 100 seeds = 500 short trials: the acceptance sweep of the cluster-mode issue.
 const SWEEP = (name: string, seeds: number, extra = '') => `name: ${name}

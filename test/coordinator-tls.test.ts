@@ -4,11 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, startNats, type NatsServer } from '@credo/testing';
-import { CREDO, startService, type Proc } from './cluster-helpers.js';
+import { startService, type ServiceProc } from '@credo/testing';
+import { CREDO } from './cluster-helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'credo-tls-'));
 let nats: NatsServer;
-let coordinator: Proc;
+let coordinator: ServiceProc;
 let address: string;
 const TOKEN = 'tls-test-token-b7c1';
 

@@ -8,7 +8,8 @@ import { parseSweep } from '@credo/spec';
 import { WorkerAgent } from '@credo/worker';
 import { openClickHouseStore, type MetricsStore } from '@credo/store';
 import { freePort, startNats } from '@credo/testing';
-import { eventually, startCluster, startService, type Cluster, type Proc } from './cluster-helpers.js';
+import { startService, type ServiceProc } from '@credo/testing';
+import { eventually, startCluster, type Cluster } from './cluster-helpers.js';
 import {
   agentHolding, checkExactlyOnce, coordinatorClient, finishedOf, localPointsPerConfig, resultsInStream, resultsPerTrial,
   sleep, statusOf, sweepYaml, trialsPublished, waitIngested, type SweepShape,
@@ -42,21 +43,21 @@ afterAll(async () => {
 });
 
 /** Agents started by the running test: stopped after it whatever happens, so that a failing case leaves no agent behind to run the next case's trials. */
-let live: Proc[] = [];
+let live: ServiceProc[] = [];
 
 afterEach(async () => {
   await stopAgents(live);
   live = [];
 });
 
-async function startAgents(prefix: string, n: number, extra: readonly string[] = []): Promise<Proc[]> {
-  const out: Proc[] = [];
+async function startAgents(prefix: string, n: number, extra: readonly string[] = []): Promise<ServiceProc[]> {
+  const out: ServiceProc[] = [];
   for (let i = 0; i < n; i++) out.push(await cluster.startWorker(['--id', `${prefix}-${i}`, ...extra]));
   live.push(...out);
   return out;
 }
 
-async function stopAgents(agents: readonly Proc[]): Promise<void> {
+async function stopAgents(agents: readonly ServiceProc[]): Promise<void> {
   await Promise.all(agents.map((a) => a.stop('SIGKILL')));
 }
 
@@ -75,7 +76,7 @@ async function until(sweepId: string, pred: (s: SweepStatus) => boolean, what: s
       return s && pred(s) ? s : undefined;
     }, timeoutMs, `${sweepId}: ${what}`);
   } catch (e) {
-    const tail = (p: Proc | undefined) => (p ? p.output().split('\n').slice(-12).join('\n') : '');
+    const tail = (p: ServiceProc | undefined) => (p ? p.output().split('\n').slice(-12).join('\n') : '');
     throw new Error(`${(e as Error).message}; last status ${JSON.stringify(last)}\n--- coordinator:\n${tail(cluster.coordinator)}\n--- ingester:\n${tail(cluster.ingester)}\n${cluster.workers.filter((w) => w.child.exitCode === null && w.child.signalCode === null).map((w) => `--- worker:\n${tail(w)}`).join('\n')}`);
   }
 }
@@ -239,7 +240,7 @@ describe('exactly once under failure (real NATS, ClickHouse, separate processes)
     await startAgents('race', 3);
     const port = await freePort();
     const addressB = `127.0.0.1:${port}`;
-    const startB = async (): Promise<Proc> => {
+    const startB = async (): Promise<ServiceProc> => {
       const p = startService('coordinator', ['--nats-url', cluster.nats.url, '--listen', addressB, '--token-file', join(cluster.dir, 'token'), '--window', '64']);
       await p.waitFor(/listening /);
       return p;

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CoordinatorClient, SweepStatus } from '@credo/proto';
 import { openClickHouseStore, type MetricsStore } from '@credo/store';
-import { startCluster, type Cluster, type Proc } from './cluster-helpers.js';
+import type { ServiceProc } from '@credo/testing';
+import { startCluster, type Cluster } from './cluster-helpers.js';
 import { rssBytes } from '@credo/testing';
 import {
   checkExactlyOnce, coordinatorClient, finishedOf, localPointsPerConfig, sleep, statusOf, sweepYaml, waitIngested, type SweepShape,
@@ -50,7 +51,7 @@ describe('soak', () => {
     const expected = localPointsPerConfig(cluster, shape);
     const agentArgs = (id: string) => ['--id', id, '--slots', '4', ...(process.env['CREDO_SOAK_AGENT_ARGS'] ?? '').split(' ').filter(Boolean)];
     const stable = [await cluster.startWorker(agentArgs('soak-a')), await cluster.startWorker(agentArgs('soak-b'))];
-    let victim: Proc = await cluster.startWorker(agentArgs('soak-k0'));
+    let victim: ServiceProc = await cluster.startWorker(agentArgs('soak-k0'));
     const t0 = Date.now();
     const { status } = await client.submitSweep({ spec: { yaml: sweepYaml(shape), sourceName: 'soak.yaml', maxAttempts: 0 } }).then((r) => ({ status: r.status! }));
     expect(status.total).toBe(TRIALS);
@@ -92,8 +93,11 @@ describe('soak', () => {
     // agent's RSS is a sawtooth (~60 MB here). A bounded process comes back down, during the last
     // quarter of the soak, to at most the highest level of its first half; a leak does not (e.g.
     // the ~25 KB per trial an agent grows by without recycling — wasm kernel memory and a
-    // MessagePort per trial kept by the threads — puts its whole last quarter above it).
-    // Peaks may not grow by more than 25% + 16 MB.
+    // MessagePort per trial kept by the threads — puts its whole last quarter above it). Allowed
+    // slack: 4 MB, because RSS moves in steps (V8 heap pages, malloc arenas) and a process that has
+    // levelled off can settle a step above its first-half top (one CI run: first-half max 171 MB,
+    // then 172 MB flat for the whole last quarter); a leak of even 1 KB per trial would be 10 MB
+    // over the second half. Peaks may not grow by more than 25% + 16 MB.
     const half = Math.floor(samples.length / 2);
     const quarter = Math.floor((3 * samples.length) / 4);
     const series = { coordinator: samples.map((x) => x.coordinator), 'agent a': samples.map((x) => x.agents[0]), 'agent b': samples.map((x) => x.agents[1]) };
@@ -106,7 +110,7 @@ describe('soak', () => {
     });
     console.log(`[soak] ${TRIALS} trials in ${runSec.toFixed(0)} s (${(TRIALS / runSec).toFixed(0)} trials/s), ${kills} agent kills; final attempts ${JSON.stringify(report.attempts)}; ${report.points} points\n[soak] ${checks.map((c) => c.line).join('\n[soak] ')}`);
     for (const c of checks) {
-      expect(c.lastMin, `${c.name} RSS keeps growing: ${c.line}`).toBeLessThanOrEqual(c.firstMax);
+      expect(c.lastMin, `${c.name} RSS keeps growing: ${c.line}`).toBeLessThanOrEqual(c.firstMax + 4 * 2 ** 20);
       expect(c.max, `${c.name} RSS peaks grow: ${c.line}`).toBeLessThanOrEqual(c.firstMax * 1.25 + 16 * 2 ** 20);
     }
     expect(kills).toBeGreaterThanOrEqual(Math.min(3, Math.floor((runSec * 1000) / KILL_EVERY_MS) - 1));

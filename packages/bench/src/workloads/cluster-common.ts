@@ -1,11 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { bearerAuthInterceptor, createCoordinatorClient, grpc, type CoordinatorClient, type SweepStatus } from '@credo/proto';
 import { openClickHouseStore, type MetricsStore } from '@credo/store';
-import { freePort, startClickHouse, startNats, type ClickHouseServer, type NatsServer } from '@credo/testing';
+import { freePort, startClickHouse, startNats, startService, type ClickHouseServer, type NatsServer, type ServiceProc } from '@credo/testing';
 export { cpuSecondsOf, rssBytes } from '@credo/testing';
 
 /*
@@ -13,50 +11,6 @@ export { cpuSecondsOf, rssBytes } from '@credo/testing';
  * the three services started from their built entry points as separate processes (as an
  * orchestrator would run them), a coordinator client, and the no-op trial.
  */
-
-/** The repository root, from packages/bench/dist/workloads/. */
-const ROOT = new URL('../../../../', import.meta.url);
-
-export interface ServiceProc {
-  readonly child: ChildProcess;
-  readonly pid: number | undefined;
-  output(): string;
-  waitFor(re: RegExp, timeoutMs?: number): Promise<void>;
-  stop(signal?: NodeJS.Signals): Promise<void>;
-}
-
-/** Starts `services/<name>/dist/bin.js` with `args`; its output is kept (the last 64 KB) for error messages. */
-export function startService(name: 'coordinator' | 'worker' | 'ingester', args: readonly string[]): ServiceProc {
-  const bin = fileURLToPath(new URL(`services/${name}/dist/bin.js`, ROOT));
-  const child = spawn(process.execPath, [bin, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  const keep = (d: Buffer): void => {
-    out = (out + d.toString()).slice(-65_536);
-  };
-  child.stdout!.on('data', keep);
-  child.stderr!.on('data', keep);
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  return {
-    child,
-    get pid() {
-      return child.exitCode === null ? child.pid : undefined;
-    },
-    output: () => out,
-    async waitFor(re, timeoutMs = 60_000) {
-      const t0 = Date.now();
-      while (!re.test(out)) {
-        if (child.exitCode !== null || Date.now() - t0 > timeoutMs) throw new Error(`${name} did not print ${re} (exit ${child.exitCode}):\n${out.slice(-3000)}`);
-        await sleep(20);
-      }
-    },
-    async stop(signal = 'SIGTERM') {
-      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-      const t = setTimeout(() => child.kill('SIGKILL'), 15_000);
-      await exited;
-      clearTimeout(t);
-    },
-  };
-}
 
 export interface BenchCluster {
   readonly nats: NatsServer;
