@@ -169,19 +169,21 @@ export class WasmKernels {
   }
 
   tanh(a: Float32Array, len: number): void {
-    this.unary(a, len, (p) => this.x.tanhInPlace(p, len));
+    this.unary(a, len, this.x.tanhInPlace);
   }
 
   sigmoid(a: Float32Array, len: number): void {
-    this.unary(a, len, (p) => this.x.sigmoidInPlace(p, len));
+    this.unary(a, len, this.x.sigmoidInPlace);
   }
 
-  private unary(a: Float32Array, len: number, f: (ptr: number) => void): void {
+  // `f` is the export itself, not a closure over len: online rules call tanh every time step, and
+  // a closure per call was most of their garbage.
+  private unary(a: Float32Array, len: number, f: (ptr: number, len: number) => void): void {
     if (len === 0) return;
-    if (this.heap.owns(a)) return f(a.byteOffset);
+    if (this.heap.owns(a)) return f(a.byteOffset, len);
     const s = this.work(32 + align16(len));
     s.set(a.subarray(0, len), 32);
-    f(s.byteOffset + 128);
+    f(s.byteOffset + 128, len);
     a.set(s.subarray(32, 32 + len));
   }
 
