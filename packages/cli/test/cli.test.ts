@@ -38,8 +38,9 @@ describe('credo run / top / query on a small sweep', () => {
     expect(first.err).toContain('sweep tiny: 4 trial(s)');
     expect(first.code, first.err).toBe(0);
     expect(first.out).toMatch(/leaderboard: tiny — test\/mse/);
-    expect(first.out).toMatch(/bp\s+2\s/);
-    expect(first.out).toMatch(/fa\s+2\s/);
+    // One row per rule with n = 2 seeds; fa's own parameters get columns too (bp has none).
+    expect(first.out).toMatch(/\bbp\b.*\s2\s/);
+    expect(first.out).toMatch(/\bfa\b.*\bfan-in\b.*\s2\s/);
     const second = credo('run', spec('tiny', TINY), '--store', store);
     expect(second.code, second.err).toBe(0);
     expect(second.err).toContain('all 4 trial(s) already complete');

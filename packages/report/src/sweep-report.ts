@@ -1,5 +1,5 @@
 import { CredoError, type ParamValue } from '@credo/core';
-import { TRIAL_STATUSES, type Better, type LeaderboardRow, type MetricsStore } from '@credo/store';
+import { groupColumns, TRIAL_STATUSES, type Better, type LeaderboardRow, type MetricsStore } from '@credo/store';
 import { esc, figure, page, table } from './html.js';
 import { curveChart, heatmapChart, metricAxis, renderSvg } from './plots.js';
 import { betterOf, curves, leaderboardQuery, primaryMetricOf, shortName, sweepOverview, type ValueMode } from './queries.js';
@@ -136,7 +136,7 @@ credo query "SELECT status, count(*) FROM trials WHERE sweep_id = '${esc(sweepId
 }
 
 function leaderboardTable(rows: readonly LeaderboardRow[], metric: string): string {
-  const groupCols = rows.length ? Object.keys(rows[0]!.group) : [];
+  const groupCols = groupColumns(rows);
   const pct = metricAxis(metric).format === '.1%';
   const show = (v: number): string => (!Number.isFinite(v) ? '–' : pct ? `${(v * 100).toFixed(2)}%` : fmt(v));
   return table(

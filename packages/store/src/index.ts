@@ -47,7 +47,7 @@ export {
   tCritical95,
   type Summary,
 } from './stats.js';
-export { leaderboard, variedParams, type LeaderboardInput, type LeaderboardOptions, type LeaderboardRow } from './leaderboard.js';
+export { groupColumns, leaderboard, variedParams, type LeaderboardInput, type LeaderboardOptions, type LeaderboardRow } from './leaderboard.js';
 export {
   openClickHouseStore,
   ClickHouseStore,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CredoError } from '@credo/core';
-import { leaderboard, tCritical95, variedParams, type LeaderboardInput } from '@credo/store';
+import { groupColumns, leaderboard, tCritical95, variedParams, type LeaderboardInput } from '@credo/store';
 
 /** Two rules × two learning rates × three seeds, plus a constant parameter. */
 function rows(): LeaderboardInput[] {
@@ -93,5 +93,21 @@ describe('leaderboard', () => {
       { 'rule.name': 'fa', 'rule.feedback': 'uniform' },
     ]);
     expect(leaderboard([], { order: 'asc' })).toEqual([]);
+    // The table's columns: every grouping parameter, also those the first (best) row lacks.
+    expect(groupColumns(leaderboard(input, { order: 'asc' }))).toEqual(['rule.feedback', 'rule.name']);
+    expect(groupColumns([])).toEqual([]);
+  });
+
+  it('lists the columns of every row in the grouping order', () => {
+    // rtrl ranks first and has no k; the tbptt rows add rule.k, which sorts between the others.
+    const input: LeaderboardInput[] = [
+      { params: { 'optimizer.lr': 0.1, 'rule.name': 'rtrl', seed: 1 }, value: 1 },
+      { params: { 'optimizer.lr': 0.1, 'rule.k': 1, 'rule.name': 'tbptt', seed: 1 }, value: 5 },
+      { params: { 'optimizer.lr': 0.1, 'rule.k': 10, 'rule.name': 'tbptt', seed: 1 }, value: 3 },
+    ];
+    const rows = leaderboard(input, { order: 'asc' });
+    expect(Object.keys(rows[0]!.group)).toEqual(['rule.name']);
+    expect(groupColumns(rows)).toEqual(['rule.k', 'rule.name']);
+    expect(groupColumns(leaderboard(input, { order: 'asc', by: ['rule.name', 'optimizer.lr', 'rule.k'] }))).toEqual(['rule.name', 'optimizer.lr', 'rule.k']);
   });
 });
