@@ -79,7 +79,7 @@ ${table(['status', 'trials'], statusRows)}
   const board = await leaderboardQuery(store, sweepId, { metric, mode, better, ...(by.length ? { by } : {}) });
   sections.push(`<h2>Leaderboard</h2>
 <p class="muted">Per configuration, ${mode} value of <code>${esc(metric)}</code> per trial: mean over seeds with its 95% confidence interval (Student t); diverged trials are counted apart, not averaged. Best first.</p>
-${leaderboardTable(board, metric)}`);
+${leaderboardTable(board, metric, by.length ? by : undefined)}`);
 
   // Learning curves (series colours follow the primary metric's series in every chart)
   let allLabels: string[] | undefined;
@@ -135,8 +135,8 @@ credo query "SELECT status, count(*) FROM trials WHERE sweep_id = '${esc(sweepId
   return { html, figures };
 }
 
-function leaderboardTable(rows: readonly LeaderboardRow[], metric: string): string {
-  const groupCols = groupColumns(rows);
+function leaderboardTable(rows: readonly LeaderboardRow[], metric: string, by: readonly string[] | undefined): string {
+  const groupCols = groupColumns(rows, by);
   const pct = metricAxis(metric).format === '.1%';
   const show = (v: number): string => (!Number.isFinite(v) ? '–' : pct ? `${(v * 100).toFixed(2)}%` : fmt(v));
   return table(

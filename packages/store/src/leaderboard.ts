@@ -87,25 +87,17 @@ export function leaderboard(rows: readonly LeaderboardInput[], opts: Leaderboard
 /**
  * The parameter columns of a leaderboard: every name that groups some row, not only the first
  * row's (a sweep over alternatives groups `tbptt` rows by `rule.k` too, which an `rtrl` row lacks),
- * each new name placed after the names that precede it in the row where it first appears — the
- * grouping order wherever the rows agree on it.
+ * in the order of `by` when the rows were grouped by it, else sorted (the default grouping's order).
  *
  * @example
  * ```ts
  * groupColumns([{ group: { 'rule.name': 'rtrl' } }, { group: { 'rule.k': 10, 'rule.name': 'tbptt' } }]) // ['rule.k', 'rule.name']
  * ```
  */
-export function groupColumns(rows: ReadonlyArray<{ readonly group: Readonly<Record<string, ParamValue>> }>): string[] {
-  const cols: string[] = [];
-  for (const r of rows) {
-    let at = 0;
-    for (const k of Object.keys(r.group)) {
-      const i = cols.indexOf(k);
-      if (i >= 0) at = i + 1;
-      else cols.splice(at++, 0, k);
-    }
-  }
-  return cols;
+export function groupColumns(rows: ReadonlyArray<{ readonly group: Readonly<Record<string, ParamValue>> }>, by?: readonly string[]): string[] {
+  const present = new Set<string>();
+  for (const r of rows) for (const k of Object.keys(r.group)) present.add(k);
+  return by ? by.filter((k) => present.has(k)) : [...present].sort();
 }
 
 /**

@@ -98,7 +98,7 @@ describe('leaderboard', () => {
     expect(groupColumns([])).toEqual([]);
   });
 
-  it('lists the columns of every row in the grouping order', () => {
+  it('lists the columns of every row, in the grouping order', () => {
     // rtrl ranks first and has no k; the tbptt rows add rule.k, which sorts between the others.
     const input: LeaderboardInput[] = [
       { params: { 'optimizer.lr': 0.1, 'rule.name': 'rtrl', seed: 1 }, value: 1 },
@@ -108,6 +108,7 @@ describe('leaderboard', () => {
     const rows = leaderboard(input, { order: 'asc' });
     expect(Object.keys(rows[0]!.group)).toEqual(['rule.name']);
     expect(groupColumns(rows)).toEqual(['rule.k', 'rule.name']);
-    expect(groupColumns(leaderboard(input, { order: 'asc', by: ['rule.name', 'optimizer.lr', 'rule.k'] }))).toEqual(['rule.name', 'optimizer.lr', 'rule.k']);
+    const by = ['rule.name', 'optimizer.lr', 'rule.k'];
+    expect(groupColumns(leaderboard(input, { order: 'asc', by }), by)).toEqual(by);
   });
 });

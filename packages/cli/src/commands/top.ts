@@ -29,7 +29,7 @@ export async function printLeaderboard(store: MetricsStore, sweepId: string, opt
   const finals = await store.finalValues(sweepId, metric, opts.mode);
   if (finals.length === 0) throw new CredoError('NOT_FOUND', 'no completed trial has this metric', { field: 'metric', value: metric });
   const rows = leaderboard(finals, { ...(opts.by ? { by: opts.by } : {}), order: opts.order });
-  const groupCols = groupColumns(rows);
+  const groupCols = groupColumns(rows, opts.by);
   const pct = opts.format === 'table' && /(^|\/)error$/.test(metric);
   const show = (v: number): unknown => (pct && Number.isFinite(v) ? `${(v * 100).toFixed(2)}%` : v);
   const cols = [...groupCols, 'n', `${metric} mean`, 'sd', 'ci95', 'min', 'max'];
