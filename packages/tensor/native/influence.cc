@@ -140,6 +140,40 @@ inline __m512 rows8x2Done(int n, int i0, const float* At, const float* d, float 
 }
 #endif
 
+#if defined(__AVX512F__) && defined(__AVX512DQ__)
+// rows8x2Done for n a multiple of 16, sixteen rows at a time: each row of the two panels is loaded
+// (and its halves joined) once for sixteen rows instead of eight, and with 16 | n a pair's 16
+// columns lie in one group j, so z_j is one broadcast and the immediate entries are the diagonal
+// of the tile whose first row is the pair's first column's row (`diag`). At n = 16, where a
+// step's fixed costs weigh most, this took the kernel from about 4,900 to 3,850 cycles.
+template <bool F>
+inline __m512 rows16x2Done(int n, int i0, const float* At, const float* d, float beta, const float* B, const float* B1,
+                           float* O, float* O1, const float* q, __m512 zl, bool diag, __m512 acc) {
+  __m512 c[16];
+  for (int r = 0; r < 16; r++) c[r] = _mm512_setzero_ps();
+  const float* a = At + i0;
+  for (int p = 0; p < n; p++, a += n) {
+    const __m512 bv = _mm512_insertf32x8(_mm512_castps256_ps512(_mm256_loadu_ps(B + (size_t)p * 8)), _mm256_loadu_ps(B1 + (size_t)p * 8), 1);
+    for (int r = 0; r < 16; r++) c[r] = madd16<F>(_mm512_set1_ps(a[r]), bv, c[r]);
+  }
+#pragma GCC unroll 16
+  for (int r = 0; r < 16; r++) {
+    const size_t o = (size_t)(i0 + r) * 8;
+    const __m512 di = _mm512_set1_ps(d[i0 + r]);
+    __m512 v = _mm512_mul_ps(di, c[r]);
+    if (beta != 0.0f) {
+      const __m512 m = _mm512_insertf32x8(_mm512_castps256_ps512(_mm256_loadu_ps(B + o)), _mm256_loadu_ps(B1 + o), 1);
+      v = madd16<F>(_mm512_set1_ps(beta), m, v);
+    }
+    if (diag) v = _mm512_mask_add_ps(v, static_cast<__mmask16>(1u << r), v, _mm512_mul_ps(di, zl));
+    _mm256_storeu_ps(O + o, _mm512_castps512_ps256(v));
+    _mm256_storeu_ps(O1 + o, _mm512_extractf32x8_ps(v, 1));
+    acc = madd16<F>(_mm512_set1_ps(q[i0 + r]), v, acc);
+  }
+  return acc;
+}
+#endif
+
 // Mout of one panel, all n rows.
 template <bool F>
 inline void panelRows(int n, const float* At, const float* d, float beta, const float* B, float* O) {
@@ -208,6 +242,21 @@ void influenceStep(int n, int L, const float* At, const float* d, float beta, co
     const float* B = Min + (size_t)jp * ps;
     float* O = Mout + (size_t)jp * ps;
 #if defined(__AVX512F__) && defined(__AVX512DQ__)
+    if (jp + 1 < panels && n % 16 == 0) {
+      // ic is a multiple of 16 here, and the pair's columns are ic … ic + 15 of group jc.
+      const __m512 zl = _mm512_set1_ps(z[jc]);
+      __m512 acc = _mm512_setzero_ps();
+      for (int i = 0; i < n; i += 16) acc = rows16x2Done<F>(n, i, At, d, beta, B, B + ps, O, O + ps, q, zl, i == ic, acc);
+      float* gc = g + ((size_t)jp << 3);
+      _mm512_storeu_ps(gc, _mm512_add_ps(_mm512_loadu_ps(gc), acc));
+      ic += 16;
+      if (ic == n) {
+        ic = 0;
+        jc++;
+      }
+      jp++;
+      continue;
+    }
     if (jp + 1 < panels && n % 8 == 0) {
       // Every tile full: each pair of panels is finished in registers (rows8x2Done).
       // ic, jc: row and z index of the pair's first column (c0 = ic + jc·n), then of the next pair's.
