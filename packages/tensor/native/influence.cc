@@ -72,92 +72,28 @@ inline void rows8(int n, int i0, const float* At, const float* d, float beta, co
 #if defined(__AVX512F__) && defined(__AVX512DQ__)
 template <bool F> inline __m512 madd16(__m512 a, __m512 b, __m512 c) { return F ? _mm512_fmadd_ps(a, b, c) : _mm512_add_ps(c, _mm512_mul_ps(a, b)); }
 
-// Rows [i0, i0 + 8) of two adjacent panels at once, as 16-lane vectors.
-template <bool F>
-inline void rows8x2(int n, int i0, const float* At, const float* d, float beta, const float* B, const float* B1, float* O, float* O1) {
-  __m512 c[8];
-  for (int r = 0; r < 8; r++) c[r] = _mm512_setzero_ps();
+// Rows [i0, i0 + R) of two adjacent panels as 16-lane vectors, R = 8 or 16 accumulators: S by
+// the contract, then v = d_i·S (+ β·Min). With `acc` (the paths below for n a multiple of 8),
+// each row is also finished in registers: its immediate entries are added in the lanes of k[r]
+// (d_i·z_j, z_j per lane in zl), it is stored, and G's chain continues over it in *acc — the same
+// operations in the same order as immediateTerm and gPanels2, without their scalar lane loop and
+// without reloading the rows just stored, so the chains of consecutive pairs are independent work
+// the CPU overlaps. Sixteen rows load (and join) each row of the two panels once for sixteen
+// output rows instead of eight: 12–20% of the kernel's time at n = 16, 12–14% at n = 32…64.
+// The masks come from the caller: a loop in the unrolled epilogue makes the compiler keep c[]
+// in memory, storing every accumulator on every step of the product loop.
+template <bool F, int R>
+inline void rowsx2(int n, int i0, const float* At, const float* d, float beta, const float* B, const float* B1, float* O, float* O1,
+                   const __mmask16* k, __m512 zl, const float* q, __m512* acc) {
+  __m512 c[R];
+  for (int r = 0; r < R; r++) c[r] = _mm512_setzero_ps();
   const float* a = At + i0;
   for (int p = 0; p < n; p++, a += n) {
     const __m512 bv = _mm512_insertf32x8(_mm512_castps256_ps512(_mm256_loadu_ps(B + (size_t)p * 8)), _mm256_loadu_ps(B1 + (size_t)p * 8), 1);
-    for (int r = 0; r < 8; r++) c[r] = madd16<F>(_mm512_set1_ps(a[r]), bv, c[r]);
-  }
-  for (int r = 0; r < 8; r++) {
-    const size_t o = (size_t)(i0 + r) * 8;
-    __m512 v = _mm512_mul_ps(_mm512_set1_ps(d[i0 + r]), c[r]);
-    if (beta != 0.0f) {
-      const __m512 m = _mm512_insertf32x8(_mm512_castps256_ps512(_mm256_loadu_ps(B + o)), _mm256_loadu_ps(B1 + o), 1);
-      v = madd16<F>(_mm512_set1_ps(beta), m, v);
-    }
-    _mm256_storeu_ps(O + o, _mm512_castps512_ps256(v));
-    _mm256_storeu_ps(O1 + o, _mm512_extractf32x8_ps(v, 1));
-  }
-}
-#endif
-
-#if defined(__AVX512F__) && defined(__AVX512DQ__)
-// rows8x2 finished in registers, for n a multiple of 8 (every tile full): after d·S and the β
-// term, the immediate entries are added under a lane mask, the rows stored, and G's chain over
-// these rows continued in `acc`. Same operations in the same order as immediateTerm and
-// gPanels2, without their scalar lane loop and without reloading the rows just stored; the chains
-// of consecutive panel pairs are then independent work the CPU overlaps.
-//   zl: z_j of each lane's column (j = (c0 + t) / n);  t0: the lane whose column's immediate
-//   entry is in row i0 (its column ≡ i0 mod n), advanced row by row (entries n lanes apart).
-template <bool F>
-inline __m512 rows8x2Done(int n, int i0, const float* At, const float* d, float beta, const float* B, const float* B1,
-                          float* O, float* O1, const float* q, __m512 zl, int& t0, __m512 acc) {
-  __m512 c[8];
-  for (int r = 0; r < 8; r++) c[r] = _mm512_setzero_ps();
-  const float* a = At + i0;
-  for (int p = 0; p < n; p++, a += n) {
-    const __m512 bv = _mm512_insertf32x8(_mm512_castps256_ps512(_mm256_loadu_ps(B + (size_t)p * 8)), _mm256_loadu_ps(B1 + (size_t)p * 8), 1);
-    for (int r = 0; r < 8; r++) c[r] = madd16<F>(_mm512_set1_ps(a[r]), bv, c[r]);
-  }
-  // The lane masks first: a loop inside the unrolled epilogue below would make the compiler keep
-  // c[] in memory, storing all eight accumulators on every step of the product loop.
-  __mmask16 k[8];
-  for (int r = 0; r < 8; r++) {
-    unsigned bits = 0;
-    for (int t = t0; t < 16; t += n) bits |= 1u << t;
-    k[r] = static_cast<__mmask16>(bits);
-    if (++t0 == n) t0 = 0;
-  }
-#pragma GCC unroll 8
-  for (int r = 0; r < 8; r++) {
-    const size_t o = (size_t)(i0 + r) * 8;
-    const __m512 di = _mm512_set1_ps(d[i0 + r]);
-    __m512 v = _mm512_mul_ps(di, c[r]);
-    if (beta != 0.0f) {
-      const __m512 m = _mm512_insertf32x8(_mm512_castps256_ps512(_mm256_loadu_ps(B + o)), _mm256_loadu_ps(B1 + o), 1);
-      v = madd16<F>(_mm512_set1_ps(beta), m, v);
-    }
-    v = _mm512_mask_add_ps(v, k[r], v, _mm512_mul_ps(di, zl));
-    _mm256_storeu_ps(O + o, _mm512_castps512_ps256(v));
-    _mm256_storeu_ps(O1 + o, _mm512_extractf32x8_ps(v, 1));
-    acc = madd16<F>(_mm512_set1_ps(q[i0 + r]), v, acc);
-  }
-  return acc;
-}
-#endif
-
-#if defined(__AVX512F__) && defined(__AVX512DQ__)
-// rows8x2Done for n a multiple of 16, sixteen rows at a time: each row of the two panels is loaded
-// (and its halves joined) once for sixteen rows instead of eight, and with 16 | n a pair's 16
-// columns lie in one group j, so z_j is one broadcast and the immediate entries are the diagonal
-// of the tile whose first row is the pair's first column's row (`diag`). It saves 12–20% of the
-// kernel's time at n = 16 and 12–14% at n = 32…64 (C++ timing loop, default contract).
-template <bool F>
-inline __m512 rows16x2Done(int n, int i0, const float* At, const float* d, float beta, const float* B, const float* B1,
-                           float* O, float* O1, const float* q, __m512 zl, bool diag, __m512 acc) {
-  __m512 c[16];
-  for (int r = 0; r < 16; r++) c[r] = _mm512_setzero_ps();
-  const float* a = At + i0;
-  for (int p = 0; p < n; p++, a += n) {
-    const __m512 bv = _mm512_insertf32x8(_mm512_castps256_ps512(_mm256_loadu_ps(B + (size_t)p * 8)), _mm256_loadu_ps(B1 + (size_t)p * 8), 1);
-    for (int r = 0; r < 16; r++) c[r] = madd16<F>(_mm512_set1_ps(a[r]), bv, c[r]);
+    for (int r = 0; r < R; r++) c[r] = madd16<F>(_mm512_set1_ps(a[r]), bv, c[r]);
   }
 #pragma GCC unroll 16
-  for (int r = 0; r < 16; r++) {
+  for (int r = 0; r < R; r++) {
     const size_t o = (size_t)(i0 + r) * 8;
     const __m512 di = _mm512_set1_ps(d[i0 + r]);
     __m512 v = _mm512_mul_ps(di, c[r]);
@@ -165,12 +101,11 @@ inline __m512 rows16x2Done(int n, int i0, const float* At, const float* d, float
       const __m512 m = _mm512_insertf32x8(_mm512_castps256_ps512(_mm256_loadu_ps(B + o)), _mm256_loadu_ps(B1 + o), 1);
       v = madd16<F>(_mm512_set1_ps(beta), m, v);
     }
-    if (diag) v = _mm512_mask_add_ps(v, static_cast<__mmask16>(1u << r), v, _mm512_mul_ps(di, zl));
+    if (acc != nullptr) v = _mm512_mask_add_ps(v, k[r], v, _mm512_mul_ps(di, zl));
     _mm256_storeu_ps(O + o, _mm512_castps512_ps256(v));
     _mm256_storeu_ps(O1 + o, _mm512_extractf32x8_ps(v, 1));
-    acc = madd16<F>(_mm512_set1_ps(q[i0 + r]), v, acc);
+    if (acc != nullptr) *acc = madd16<F>(_mm512_set1_ps(q[i0 + r]), v, *acc);
   }
-  return acc;
 }
 #endif
 
@@ -242,35 +177,47 @@ void influenceStep(int n, int L, const float* At, const float* d, float beta, co
     const float* B = Min + (size_t)jp * ps;
     float* O = Mout + (size_t)jp * ps;
 #if defined(__AVX512F__) && defined(__AVX512DQ__)
-    if (jp + 1 < panels && n % 16 == 0) {
-      // ic is a multiple of 16 here, and the pair's columns are ic … ic + 15 of group jc.
-      const __m512 zl = _mm512_set1_ps(z[jc]);
-      __m512 acc = _mm512_setzero_ps();
-      for (int i = 0; i < n; i += 16) acc = rows16x2Done<F>(n, i, At, d, beta, B, B + ps, O, O + ps, q, zl, i == ic, acc);
-      float* gc = g + ((size_t)jp << 3);
-      _mm512_storeu_ps(gc, _mm512_add_ps(_mm512_loadu_ps(gc), acc));
-      ic += 16;
-      if (ic == n) {
-        ic = 0;
-        jc++;
-      }
-      jp++;
-      continue;
-    }
     if (jp + 1 < panels && n % 8 == 0) {
-      // Every tile full: each pair of panels is finished in registers (rows8x2Done).
-      // ic, jc: row and z index of the pair's first column (c0 = ic + jc·n), then of the next pair's.
-      int t0 = ic == 0 ? 0 : n - ic;
-      alignas(64) float zs[16];
-      for (int t = 0; t < 16; t++) {
-        zs[t] = z[jc];
-        if (++ic == n) {
+      // Every tile full: the pair is finished in registers (rowsx2 with acc). ic, jc: row and z
+      // index of the pair's first column (c0 = ic + jc·n), then of the next pair's.
+      __m512 acc = _mm512_setzero_ps();
+      __mmask16 k[16];
+      if (n % 16 == 0) {
+        // ic is a multiple of 16: the pair's columns are ic … ic + 15 of group jc, so z_j is one
+        // broadcast and the immediate entries are the diagonal of the tile starting at row ic.
+        const __m512 zl = _mm512_set1_ps(z[jc]);
+        for (int i = 0; i < n; i += 16) {
+          for (int r = 0; r < 16; r++) k[r] = static_cast<__mmask16>(i == ic ? 1u << r : 0u);
+          rowsx2<F, 16>(n, i, At, d, beta, B, B + ps, O, O + ps, k, zl, q, &acc);
+        }
+        ic += 16;
+        if (ic == n) {
           ic = 0;
           jc++;
         }
+      } else {
+        // t0: the lane whose column's immediate entry is in the current row (its column ≡ the
+        // row mod n), advanced row by row; entries are n lanes apart.
+        int t0 = ic == 0 ? 0 : n - ic;
+        alignas(64) float zs[16];
+        for (int t = 0; t < 16; t++) {
+          zs[t] = z[jc];
+          if (++ic == n) {
+            ic = 0;
+            jc++;
+          }
+        }
+        const __m512 zl = _mm512_load_ps(zs);
+        for (int i = 0; i < n; i += 8) {
+          for (int r = 0; r < 8; r++) {
+            unsigned bits = 0;
+            for (int t = t0; t < 16; t += n) bits |= 1u << t;
+            k[r] = static_cast<__mmask16>(bits);
+            if (++t0 == n) t0 = 0;
+          }
+          rowsx2<F, 8>(n, i, At, d, beta, B, B + ps, O, O + ps, k, zl, q, &acc);
+        }
       }
-      __m512 acc = _mm512_setzero_ps();
-      for (int i = 0; i < n; i += 8) acc = rows8x2Done<F>(n, i, At, d, beta, B, B + ps, O, O + ps, q, _mm512_load_ps(zs), t0, acc);
       float* gc = g + ((size_t)jp << 3);
       _mm512_storeu_ps(gc, _mm512_add_ps(_mm512_loadu_ps(gc), acc));
       jp++;
@@ -279,7 +226,7 @@ void influenceStep(int n, int L, const float* At, const float* d, float beta, co
     if (jp + 1 < panels && n >= 8) {
       // Two panels' full 8-row tiles together, then each panel's last rows and its tail.
       int i = 0;
-      for (; i + 8 <= n; i += 8) rows8x2<F>(n, i, At, d, beta, B, B + ps, O, O + ps);
+      for (; i + 8 <= n; i += 8) rowsx2<F, 8>(n, i, At, d, beta, B, B + ps, O, O + ps, nullptr, _mm512_setzero_ps(), q, nullptr);
       scalarRows<F>(n, i, n, At, d, beta, B, O);
       scalarRows<F>(n, i, n, At, d, beta, B + ps, O + ps);
       immediateTerm(n, C, jp, ic, jc, d, z, O);
