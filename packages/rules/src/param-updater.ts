@@ -1,4 +1,4 @@
-import { allocFloats, sgdStep } from '@credo/tensor';
+import { allocFloats, sgdPlan } from '@credo/tensor';
 import type { Optimizer } from './optimizer.js';
 import type { RecurrentCell } from './recurrent-cell.js';
 import type { Unroll } from './unroll.js';
@@ -38,11 +38,11 @@ export class ParamUpdater {
   private readonly opt: Optimizer | undefined;
   private readonly thetaSlots: number[] = [];
   private readonly thetaGrads: Float32Array[] = [];
-  /** θ's blocks, for the plain-SGD path of {@link ParamUpdater.commit}. */
-  private readonly thetaParams: Float32Array[] = [];
+  /** Plain SGD (fusedRate defined): each θ block's step, then each readout tensor's, bound once. */
+  private readonly thetaSteps: ((lr: number, clearGrad: boolean) => void)[] = [];
+  private readonly readoutSteps: ((lr: number, clearGrad: boolean) => void)[] = [];
   private readonly readoutSlots: number[] = [];
   private readonly readoutGrads: Float32Array[] = [];
-  private readonly readoutParams: Float32Array[] = [];
   private readonly readoutKeys: string[];
 
   constructor(cell: RecurrentCell, optimizer?: Optimizer) {
@@ -59,13 +59,13 @@ export class ParamUpdater {
         const size = b.rows * b.cols;
         const param = cell.theta.subarray(b.offset, b.offset + size);
         this.thetaSlots.push(optimizer.add(param));
-        this.thetaParams.push(param);
         this.thetaGrads.push(this.gTheta.subarray(b.offset, b.offset + size));
+        if (optimizer.plainRate !== undefined) this.thetaSteps.push(sgdPlan(this.thetaGrads[this.thetaGrads.length - 1]!, param));
       }
       for (const k of this.readoutKeys) {
         this.readoutSlots.push(optimizer.add(cell.readout[k]!));
-        this.readoutParams.push(cell.readout[k]!);
         this.readoutGrads.push(gr[k]!);
+        if (optimizer.plainRate !== undefined) this.readoutSteps.push(sgdPlan(gr[k]!, cell.readout[k]!));
       }
     }
     this.fusedRate = optimizer?.plainRate;
@@ -99,7 +99,7 @@ export class ParamUpdater {
    * Applies (or, in accumulate mode, sums) the pending gradients and zeroes them. `blocks` selects
    * the θ blocks by index (default: all); `thetaApplied` says the rule already updated θ itself
    * through {@link ParamUpdater.fusedRate}, so only the readout is stepped. With plain SGD each
-   * block goes through @credo/tensor's `sgdStep` (the same float32 bits as the optimizer's step).
+   * block goes through @credo/tensor's `sgdPlan` (the same float32 bits as the optimizer's step).
    */
   commit(blocks?: readonly number[], thetaApplied = false): void {
     const opt = this.opt;
@@ -115,20 +115,18 @@ export class ParamUpdater {
       // Plain SGD has no state, so each block is stepped and its gradient cleared in one kernel
       // pass: online rules commit every time step, and at small n the optimizer's per-slot
       // dispatch plus a separate clearing pass over all of θ cost as much as the step's products.
-      const tg = this.thetaGrads, tp = this.thetaParams;
+      const tg = this.thetaGrads;
       if (!thetaApplied) {
         for (let i = 0; i < tg.length; i++) {
-          const g = tg[i]!;
-          if (blocks === undefined || blocks.includes(i)) sgdStep(g.length, rate, g, tp[i]!, true);
-          else g.fill(0);
+          if (blocks === undefined || blocks.includes(i)) this.thetaSteps[i]!(rate, true);
+          else tg[i]!.fill(0);
         }
       }
       if (this.readoutApplied) {
         this.readoutApplied = false;
         return;
       }
-      const rg = this.readoutGrads, rp = this.readoutParams;
-      for (let i = 0; i < rg.length; i++) sgdStep(rg[i]!.length, rate, rg[i]!, rp[i]!, true);
+      for (const step of this.readoutSteps) step(rate, true);
       return;
     }
     if (!thetaApplied) {

@@ -192,3 +192,36 @@ describe("the rnn's one-row paths", () => {
     });
   }
 });
+
+describe("the rnn's native one-row kernels (@credo/tensor's rnnRowPlan)", () => {
+  // The cell keeps its plan in `row`; without it, the same calls run the JavaScript paths above.
+  const withoutNative = (l: SequenceLearner): SequenceLearner => {
+    (l.cell as unknown as { row: unknown }).row = undefined;
+    return l;
+  };
+  const cases = [
+    { rule: { name: 'rtrl', influence: 'W' }, N: 16 },
+    { rule: { name: 'rtrl' }, N: 13, alpha: 0.6, loss: 'softmax-ce' as const },
+    { rule: { name: 'uoro' }, N: 16, momentum: 0.9 },
+    { rule: { name: 'rflo' }, N: 8, alpha: 0.5 },
+    { rule: { name: 'tbptt', k: 5 }, N: 16, loss: 'softmax-ce' as const },
+    { rule: { name: 'bptt' }, N: 11, momentum: 0.5 },
+  ];
+  for (const c of cases) {
+    it(`${c.rule.name}, N = ${c.N}${c.alpha ? `, α = ${c.alpha}` : ''}${c.loss ? `, ${c.loss}` : ''}${c.momentum ? ', momentum' : ''}: the same bits as the JavaScript paths`, () => {
+      const make = () => createSequenceLearner(
+        { model: { name: 'rnn', hidden: c.N, alpha: c.alpha ?? 1, gain: 1.2 }, rule: c.rule, optimizer: { name: 'sgd', lr: 0.01, momentum: c.momentum ?? 0, weightDecay: 0 } },
+        { inputs: 8, outputs: 8, loss: c.loss ?? 'mse' }, 9, 1,
+      );
+      const native = make(), js = withoutNative(make());
+      expect((native.cell as unknown as { row: unknown }).row !== undefined || !wasmSimdAvailable()).toBe(true);
+      for (const l of [native, js]) {
+        train(l, 240, 60);
+        l.endSegment();
+      }
+      const a = params(native), b = params(js);
+      expect(a.some((v, i) => v !== params(make())[i]), 'training moved the parameters').toBe(true);
+      expect(Array.from(a)).toEqual(Array.from(b));
+    });
+  }
+});

@@ -403,8 +403,11 @@ napi_value Isa(napi_env env, napi_callback_info) {
 
 }  // namespace
 
+void registerRnnRow(napi_env env, napi_value exports);  // rnn-row.cc
+
 NAPI_MODULE_INIT() {
   napi_value fn;
+  registerRnnRow(env, exports);
   napi_create_function(env, "influenceStep", NAPI_AUTO_LENGTH, InfluenceStep<false>, nullptr, &fn);
   napi_set_named_property(env, exports, "influenceStep", fn);
   napi_create_function(env, "influenceStepFma", NAPI_AUTO_LENGTH, InfluenceStep<true>, nullptr, &fn);

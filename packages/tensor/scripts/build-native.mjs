@@ -1,12 +1,13 @@
 #!/usr/bin/env node
-// Builds the native RTRL influence kernels (native/influence.cc: the default contract and the
-// `fma` one) for this machine's CPU (-march=native), into build/credo-native.node. Run by
-// `npm run build` (and so by `npm ci` and `npm test`).
+// Builds the native kernels for this machine's CPU (-march=native), into build/credo-native.node:
+// RTRL's influence update (native/influence.cc: the default contract and the `fma` one) and the
+// rnn's one-row forward and readout (native/rnn-row.cc). Run by `npm run build` (and so by
+// `npm ci` and `npm test`).
 //
 // It needs g++ and Node's own C headers (node_api.h), which every machine this project targets
 // has: npm's nodedir setting, or the include/node folder next to the running node. Where either
-// is missing it says so and exits 0: RTRL's influence update then runs on the wasm kernels,
-// with the same numbers, about 2× slower at N ≥ 32.
+// is missing it says so and exits 0: RTRL's influence update then runs on the wasm kernels and
+// the rnn's one-row products in JavaScript, with the same numbers, about 2× slower at N ≥ 32.
 //
 //   node packages/tensor/scripts/build-native.mjs
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -15,7 +16,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const pkg = join(dirname(fileURLToPath(import.meta.url)), '..');
-const source = join(pkg, 'native', 'influence.cc');
+const sources = ['influence.cc', 'rnn-row.cc'].map((f) => join(pkg, 'native', f));
 const outDir = join(pkg, 'build');
 const target = join(outDir, 'credo-native.node');
 
@@ -45,7 +46,7 @@ if (!include) skip("no Node-API headers (node_api.h) found: apt-get install libn
 mkdirSync(outDir, { recursive: true });
 const tmp = `${target}.${process.pid}.tmp`;
 try {
-  execFileSync('g++', [...CXX_FLAGS, `-I${include}`, source, '-o', tmp], { stdio: ['ignore', 'inherit', 'inherit'] });
+  execFileSync('g++', [...CXX_FLAGS, `-I${include}`, ...sources, '-o', tmp], { stdio: ['ignore', 'inherit', 'inherit'] });
   // Atomic: a process that has the old module loaded keeps it; the next one loads the new one.
   renameSync(tmp, target);
 } catch (e) {

@@ -173,6 +173,37 @@ export function sgdStep(len: number, lr: number, g: FloatArray, p: FloatArray, c
 }
 
 /**
+ * {@link sgdStep} over the whole of `p` for a caller that steps the same two arrays every time
+ * (an optimizer slot): the arrays are checked once here instead of on every step, and where they
+ * live in wasm memory their addresses are looked up once per backend. An online rule steps its
+ * parameters every time step, and at N = 16 reading a shared-memory array's `buffer` and
+ * `byteOffset` on each call cost as much as the step itself. Same bits as sgdStep.
+ *
+ * @example
+ * ```ts
+ * const stepW = sgdPlan(dW, W);
+ * stepW(0.01, true);   // W ← W − 0.01·dW, dW ← 0
+ * ```
+ */
+export function sgdPlan(g: Float32Array, p: Float32Array): (lr: number, clearGrad: boolean) => void {
+  const len = p.length;
+  checkLength('sgdPlan', 'g', g, len);
+  let boundFor: ReturnType<typeof activeWasm> | null = null;
+  let pAt = -1, gAt = -1;
+  return (lr, clearGrad) => {
+    const w = activeWasm();
+    if (w !== boundFor) {
+      boundFor = w;
+      const owned = w !== undefined && w.heap.owns(p) && w.heap.owns(g);
+      pAt = owned ? p.byteOffset : -1;
+      gAt = owned ? g.byteOffset : -1;
+    }
+    if (pAt >= 0 && len > 0) w!.sgdPlainAt(pAt, gAt, len, Math.fround(lr), clearGrad);
+    else sgdStep(len, lr, g, p, clearGrad);
+  };
+}
+
+/**
  * x ← alpha·x on the first `len` elements.
  *
  * @example

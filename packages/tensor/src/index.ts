@@ -26,9 +26,10 @@ export { allocFloats, allocInts, kernelBackend, setKernelBackend, withKernelBack
 export type { FloatArray } from './check.js';
 export { gemmNN, gemmNT, gemmTN } from './gemm.js';
 export { influenceFloats, influenceIndex, influencePlan, influenceStep, type InfluencePlan } from './influence.js';
+export { rnnRowPlan, type RnnRowParams, type RnnRowPlan } from './rnn-row.js';
 export { SparseMatrix, sparseGemmNN, sparseGemmTN, sparseSgdTN } from './sparse.js';
 export {
-  ACTIVATIONS, activate, axpy, broadcastRows, mulActivationDerivative, reluInPlace, scale, sgdStep, sigmoidInPlace, tanhInPlace,
+  ACTIVATIONS, activate, axpy, broadcastRows, mulActivationDerivative, reluInPlace, scale, sgdPlan, sgdStep, sigmoidInPlace, tanhInPlace,
   transpose, type Activation,
 } from './elementwise.js';
 export { angleDegrees, argmaxRows, colSums, dot, rowSums } from './reduce.js';

@@ -35,8 +35,25 @@ export interface NativeKernels {
   influenceBindFma: NativeInfluenceBind;
   /** One step on bound operands, from matrix Ms[inIdx] into Ms[outIdx], with this step's q. */
   influenceStepBound(handle: object, q: Float32Array, inIdx: number, outIdx: number): void;
+  /**
+   * Binds a one-row rnn (native/rnn-row.cc): dimensions, leak, its parameters (views on the wasm
+   * heap) and `slots`, through which the three argument-less calls get their operands' float
+   * indices into the heap. Only rnn-row.ts calls it: it checks every index it writes.
+   */
+  rnnRowBind(n: number, I: number, O: number, alpha: number, Wt: Float32Array, Ut: Float32Array, b: Float32Array, Vt: Float32Array,
+    c: Float32Array, slots: Int32Array): NativeRnnRow;
   /** The vector instructions the build used: 'avx512', 'avx2' or 'scalar'. */
   isa(): string;
+}
+
+/** A bound one-row rnn: see {@link NativeKernels.rnnRowBind} and rnn-row.ts. */
+export interface NativeRnnRow {
+  /** Slots [sPrev, x, s, aux]: s = F(sPrev, x), aux = φ′. */
+  forward(): void;
+  /** Slots [s, y]: y = c + V·s. */
+  output(): void;
+  /** Slots [s, dy, q, gV, gc, mode, rate bits]: q = Vᵀ·dy; mode 1 adds the readout gradients, 2 also steps by plain SGD. */
+  backOutput(): void;
 }
 
 let loaded: NativeKernels | undefined | null = null;

@@ -1,5 +1,5 @@
 import { CredoError, type ComponentInfo, type ParamSchema } from '@credo/core';
-import { allocFloats, broadcastRows, gemmNN, gemmTN, Rng, sgdStep, tanhInPlace } from '@credo/tensor';
+import { allocFloats, broadcastRows, gemmNN, gemmTN, Rng, rnnRowPlan, sgdStep, tanhInPlace, type RnnRowPlan } from '@credo/tensor';
 import { mm, rowProduct, SMALL_PRODUCT } from '../small-products.js';
 import type { ParamBlock, RecurrentCell, SequenceLoss } from '../recurrent-cell.js';
 import type { SequenceModelBuildArgs, SequenceModelImpl } from '../sequence-rule.js';
@@ -94,6 +94,11 @@ export class RnnCell implements RecurrentCell {
   /** W row-major, rebuilt by beginBackward for the products uᵀ·W of a backward run. */
   private readonly Wrm: Float32Array;
   private wrmReady = false;
+  /**
+   * The one-row (online) forward, readout and readout backward on native code where it was built:
+   * the same sums as the rowProduct paths below, so it is used exactly where they are.
+   */
+  private readonly row: RnnRowPlan | undefined;
 
   constructor(args: SequenceModelBuildArgs) {
     const N = args.params.hidden as number;
@@ -136,6 +141,7 @@ export class RnnCell implements RecurrentCell {
     }
     const V = draw(O, N, 1);
     for (let k = 0; k < O; k++) for (let i = 0; i < N; i++) this.Vt[i * O + k] = V[k * N + i]!;
+    this.row = rnnRowPlan(N, I, O, this.alpha, this);
   }
 
   initialState(s: Float32Array, rows: number): void {
@@ -145,6 +151,7 @@ export class RnnCell implements RecurrentCell {
   forward(sPrev: Float32Array, x: Float32Array, s: Float32Array, aux: Float32Array, rows: number): void {
     const N = this.n, I = this.inputs, a = this.alpha, len = rows * N;
     if (rows === 1 && N * N <= SMALL_PRODUCT && N * I <= SMALL_PRODUCT) {
+      if (this.row?.forward(sPrev, x, s, aux) === true) return;
       rowProduct(sPrev, this.Wt, N, N, s, this.b);
       rowProduct(x, this.Ut, I, N, s, s);
     } else {
@@ -168,6 +175,7 @@ export class RnnCell implements RecurrentCell {
 
   output(s: Float32Array, y: Float32Array, rows: number): void {
     if (rows === 1 && this.n * this.outputs <= SMALL_PRODUCT) {
+      if (this.row?.output(s, y) === true) return;
       rowProduct(s, this.Vt, this.n, this.outputs, y, this.c);
       return;
     }
@@ -178,6 +186,7 @@ export class RnnCell implements RecurrentCell {
   outputBackward(s: Float32Array, dy: Float32Array, q: Float32Array, rows: number, grads: Readonly<Record<string, Float32Array>> | undefined,
     rate?: number): void {
     const N = this.n, O = this.outputs;
+    if (rows === 1 && N * O <= SMALL_PRODUCT && this.row?.backOutput(s, dy, q, grads?.['Vt'], grads?.['c'], rate) === true) return;
     if (rate !== undefined && grads !== undefined && rows === 1 && N * O <= SMALL_PRODUCT) {
       // The one-row pass below with plain SGD folded in: each gradient entry is formed as that pass
       // stores it (float32), then p ← fround(p − fround(r·g)) and g ← 0, sgdStep's float32 step.

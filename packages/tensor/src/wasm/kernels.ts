@@ -168,6 +168,11 @@ export class WasmKernels {
     return true;
   }
 
+  /** sgdPlain on byte addresses in wasm memory (see elementwise.ts' sgdPlan, which checked them). */
+  sgdPlainAt(p: number, g: number, len: number, r: number, clear: boolean): void {
+    this.x.sgdPlain(p, g, len, r, clear ? 1 : 0);
+  }
+
   tanh(a: Float32Array, len: number): void {
     this.unary(a, len, this.x.tanhInPlace);
   }
