@@ -300,13 +300,17 @@ napi_value InfluenceStep(napi_env env, napi_callback_info info) {
 // about 35 ns through Node-API, and the plain call unwraps seven: at n = 16, where the whole step
 // takes about 2 µs, that was a tenth of it. The pointers stay valid because the bound arrays are
 // views on the wasm heap (influence.ts binds nothing else), whose shared memory never moves or
-// detaches, and because this object holds a reference to each array.
+// detaches, and because this object holds a reference to each array. What changes per step — q,
+// and which matrices are in and out — the caller writes into `slots` (q as a float index into the
+// heap, whose base is At's view's), so the call itself takes no arguments.
 struct Bound {
   void (*step)(int, int, const float*, const float*, float, const float*, const float*, const float*, float*, float*);
   int n, L;
   float beta;
   const float *At, *d, *z;
   float* g;
+  const float* heap;
+  const int32_t* slots;
   std::vector<float*> M;
   std::vector<napi_ref> refs;
 };
@@ -317,19 +321,36 @@ void FreeBound(napi_env env, void* data, void*) {
   delete b;
 }
 
-// influenceBind(n, L, beta, At, d, z, g, Ms): an opaque handle for influenceStepBound.
+// The bound step, slots [q, in, out]: one step from matrix `in` into matrix `out`.
+napi_value InfluenceStepBound(napi_env env, napi_callback_info info) {
+  void* data = nullptr;
+  size_t argc = 0;
+  napi_get_cb_info(env, info, &argc, nullptr, nullptr, &data);
+  const Bound* b = static_cast<const Bound*>(data);
+  const int32_t q = b->slots[0], in = b->slots[1], out = b->slots[2];
+  const int32_t count = static_cast<int32_t>(b->M.size());
+  if (in < 0 || out < 0 || in >= count || out >= count || in == out || q < 0) {
+    napi_throw_range_error(env, "SHAPE_MISMATCH", "influence step: in and out must be two different bound matrices");
+    return nullptr;
+  }
+  b->step(b->n, b->L, b->At, b->d, b->beta, b->z, b->heap + q, b->M[in], b->M[out], b->g);
+  return nullptr;
+}
+
+// influenceBind(n, L, beta, At, d, z, g, Ms, slots): the bound step, a function of no arguments
+// (see Bound); `slots` is an Int32Array of at least 3 on an ArrayBuffer of its own.
 template <bool F>
 napi_value InfluenceBind(napi_env env, napi_callback_info info) {
-  size_t argc = 8;
-  napi_value argv[8];
+  size_t argc = 9;
+  napi_value argv[9];
   int32_t n, L;
   double beta;
   bool isArray = false;
-  if (napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr) != napi_ok || argc != 8 ||
+  if (napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr) != napi_ok || argc != 9 ||
       napi_get_value_int32(env, argv[0], &n) != napi_ok || napi_get_value_int32(env, argv[1], &L) != napi_ok ||
       napi_get_value_double(env, argv[2], &beta) != napi_ok || n <= 0 || L <= 0 ||
       napi_is_array(env, argv[7], &isArray) != napi_ok || !isArray) {
-    napi_throw_type_error(env, "BAD_PARAM", "influenceBind(n, L, beta, At, d, z, g, Ms): n and L positive integers, Ms an array");
+    napi_throw_type_error(env, "BAD_PARAM", "influenceBind(n, L, beta, At, d, z, g, Ms, slots): n and L positive integers, Ms an array");
     return nullptr;
   }
   const size_t panelFloats = ((size_t)n * L + 7) / 8 * 8 * n;
@@ -338,9 +359,19 @@ napi_value InfluenceBind(napi_env env, napi_callback_info info) {
       !floats(env, argv[6], (size_t)n * L, &g)) {
     return nullptr;
   }
+  napi_typedarray_type type;
+  size_t length, atOffset, unused;
+  void *slots, *atData;
+  napi_value buffer;
+  if (napi_get_typedarray_info(env, argv[8], &type, &length, &slots, &buffer, &unused) != napi_ok || type != napi_int32_array || length < 3 ||
+      napi_get_typedarray_info(env, argv[3], &type, &length, &atData, &buffer, &atOffset) != napi_ok) {
+    napi_throw_type_error(env, "BAD_PARAM", "influenceBind: slots must be an Int32Array of at least 3");
+    return nullptr;
+  }
+  const float* heap = reinterpret_cast<const float*>(static_cast<const char*>(atData) - atOffset);
   uint32_t count = 0;
   napi_get_array_length(env, argv[7], &count);
-  Bound* b = new Bound{&influenceStep<F>, n, L, static_cast<float>(beta), At, d, z, g, {}, {}};
+  Bound* b = new Bound{&influenceStep<F>, n, L, static_cast<float>(beta), At, d, z, g, heap, static_cast<const int32_t*>(slots), {}, {}};
   for (uint32_t k = 0; k < count; k++) {
     napi_value m;
     float* p;
@@ -350,41 +381,22 @@ napi_value InfluenceBind(napi_env env, napi_callback_info info) {
     }
     b->M.push_back(p);
   }
-  for (int k = 3; k <= 7; k++) {
+  for (int k = 3; k <= 8; k++) {
     napi_ref r;
     napi_create_reference(env, argv[k], 1, &r);
     b->refs.push_back(r);
   }
-  napi_value out;
-  if (napi_create_external(env, b, FreeBound, nullptr, &out) != napi_ok) {
+  napi_value handle, fn;
+  if (napi_create_external(env, b, FreeBound, nullptr, &handle) != napi_ok) {
     FreeBound(env, b, nullptr);
     return nullptr;
   }
-  return out;
-}
-
-// influenceStepBound(handle, q, in, out): one step from the bound matrix `in` into `out`.
-napi_value InfluenceStepBound(napi_env env, napi_callback_info info) {
-  size_t argc = 4;
-  napi_value argv[4];
-  void* data;
-  int32_t in, out;
-  if (napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr) != napi_ok || argc != 4 ||
-      napi_get_value_external(env, argv[0], &data) != napi_ok || napi_get_value_int32(env, argv[2], &in) != napi_ok ||
-      napi_get_value_int32(env, argv[3], &out) != napi_ok) {
-    napi_throw_type_error(env, "BAD_PARAM", "influenceStepBound(handle, q, in, out)");
+  // The function holds the handle, so the bound state lives as long as the function.
+  if (napi_create_function(env, "influenceStepBound", NAPI_AUTO_LENGTH, InfluenceStepBound, b, &fn) != napi_ok ||
+      napi_set_named_property(env, fn, "handle", handle) != napi_ok) {
     return nullptr;
   }
-  Bound* b = static_cast<Bound*>(data);
-  const int32_t count = static_cast<int32_t>(b->M.size());
-  if (in < 0 || out < 0 || in >= count || out >= count || in == out) {
-    napi_throw_range_error(env, "SHAPE_MISMATCH", "influenceStepBound: in and out must be two different bound matrices");
-    return nullptr;
-  }
-  float* q;
-  if (!floats(env, argv[1], b->n, &q)) return nullptr;
-  b->step(b->n, b->L, b->At, b->d, b->beta, b->z, q, b->M[in], b->M[out], b->g);
-  return nullptr;
+  return fn;
 }
 
 napi_value Isa(napi_env env, napi_callback_info) {
@@ -416,8 +428,6 @@ NAPI_MODULE_INIT() {
   napi_set_named_property(env, exports, "influenceBind", fn);
   napi_create_function(env, "influenceBindFma", NAPI_AUTO_LENGTH, InfluenceBind<true>, nullptr, &fn);
   napi_set_named_property(env, exports, "influenceBindFma", fn);
-  napi_create_function(env, "influenceStepBound", NAPI_AUTO_LENGTH, InfluenceStepBound, nullptr, &fn);
-  napi_set_named_property(env, exports, "influenceStepBound", fn);
   napi_create_function(env, "isa", NAPI_AUTO_LENGTH, Isa, nullptr, &fn);
   napi_set_named_property(env, exports, "isa", fn);
   return exports;

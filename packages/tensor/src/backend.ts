@@ -60,8 +60,7 @@ let fused = false;
 function nativeContract(fma: boolean): NativeInfluence | undefined {
   const k = nativeKernels();
   if (k === undefined) return undefined;
-  return fma ? { step: k.influenceStepFma, bind: k.influenceBindFma, stepBound: k.influenceStepBound }
-    : { step: k.influenceStep, bind: k.influenceBind, stepBound: k.influenceStepBound };
+  return fma ? { step: k.influenceStepFma, bind: k.influenceBindFma } : { step: k.influenceStep, bind: k.influenceBind };
 }
 
 function wasmFma(): WasmKernels | undefined {

@@ -6,17 +6,18 @@ export type NativeInfluenceStep = (n: number, L: number, At: Float32Array, d: Fl
 
 /**
  * The operands of influenceStep that stay fixed from step to step, bound once: At, d, z, g and
- * the influence matrices `Ms` a rule rotates through (all views on the wasm heap). An opaque
- * handle for {@link NativeKernels.influenceStepBound}; it keeps the arrays alive.
+ * the influence matrices `Ms` a rule rotates through (all views on the wasm heap). Returns the
+ * bound step, a function of no arguments that reads `slots` (an Int32Array of 3 on its own
+ * ArrayBuffer): q's float index in the wasm heap, the index in Ms of the matrix in and of the
+ * matrix out. It keeps the arrays alive. Only wasm/kernels.ts calls it: it checks what it writes.
  */
 export type NativeInfluenceBind = (n: number, L: number, beta: number, At: Float32Array, d: Float32Array, z: Float32Array,
-  g: Float32Array, Ms: readonly Float32Array[]) => object;
+  g: Float32Array, Ms: readonly Float32Array[], slots: Int32Array) => () => void;
 
 /** One arithmetic contract of the native influence step: the plain call and the bound one. */
 export interface NativeInfluence {
   step: NativeInfluenceStep;
   bind: NativeInfluenceBind;
-  stepBound: NativeKernels['influenceStepBound'];
 }
 
 /**
@@ -33,8 +34,6 @@ export interface NativeKernels {
   influenceBind: NativeInfluenceBind;
   /** Binds operands for the fused contract. */
   influenceBindFma: NativeInfluenceBind;
-  /** One step on bound operands, from matrix Ms[inIdx] into Ms[outIdx], with this step's q. */
-  influenceStepBound(handle: object, q: Float32Array, inIdx: number, outIdx: number): void;
   /**
    * Binds a one-row rnn (native/rnn-row.cc): dimensions, leak, its parameters (views on the wasm
    * heap) and `slots`, through which the three argument-less calls get their operands' float

@@ -156,8 +156,29 @@ export class WasmKernels {
     Ms: readonly Float32Array[]): ((q: Float32Array, inIdx: number, outIdx: number) => void) | undefined {
     const h = this.heap, native = this.native;
     if (native === undefined || n < NATIVE_INFLUENCE_MIN_N || ![At, d, z, g, ...Ms].every((a) => h.owns(a))) return undefined;
-    const handle = native.bind(n, L, beta, At, d, z, g, Ms), stepBound = native.stepBound;
-    return (q, inIdx, outIdx) => stepBound(handle, q, inIdx, outIdx);
+    // Its own ArrayBuffer, so that the native side's pointer to it stays valid.
+    const slots = new Int32Array(new ArrayBuffer(12));
+    const step = native.bind(n, L, beta, At, d, z, g, Ms, slots);
+    // q's index, looked up when q changes: a shared-memory array's `buffer` and `byteOffset` cost
+    // 10–15 ns each to read, and a one-row rule passes the same q every step. A q outside the
+    // heap is copied into it.
+    let lastQ: Float32Array | undefined, qCopy: Float32Array | undefined;
+    return (q, inIdx, outIdx) => {
+      if (q !== lastQ) {
+        if (h.owns(q)) {
+          lastQ = q;
+          slots[0] = q.byteOffset >> 2;
+        } else {
+          qCopy ??= h.floats(n);
+          qCopy.set(q.subarray(0, n));
+          lastQ = undefined;
+          slots[0] = qCopy.byteOffset >> 2;
+        }
+      }
+      slots[1] = inIdx;
+      slots[2] = outIdx;
+      step();
+    };
   }
 
   /** The float32 plain-SGD step of assembly/kernels.ts; false (nothing done) when p or g is not in wasm memory. */
