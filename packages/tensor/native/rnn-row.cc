@@ -156,27 +156,68 @@ void forward(const RnnRow& m, const float* sPrev, const float* x, float* s, floa
   }
 }
 
-// One readout row (Mode 0: q alone; 1: gradient accumulated; 2: plain SGD folded in), for the
-// row of Vt that s_i feeds, or for c with si = 1 (its gradient is (0 + 1·dy_k) + gc_k, the same
-// formula): returns q_i = Σ_k dy_k·v_k in float64 from +0 in increasing k; g_k ← round32((0 +
-// si·dy_k) + g_k); with a rate r, v_k ← round32(v_k − round32(r·g_k)) and g_k ← 0 instead.
+// q_i = Σ_k dy_k·V(i, k) in float64 from +0 in increasing k, for every row i of Vt (n × O).
+void readoutQ(const float* Vt, const float* dy, int n, int O, float* q) {
+  int i = 0;
+#if defined(__AVX2__)
+  // Four rows at a time, the rows as lanes: each 4 × 4 block of products is transposed so that one
+  // vector add per k continues all four rows' sums, in k's order.
+  if (O % 4 == 0) {
+    for (; i + 4 <= n; i += 4) {
+      __m256d acc = _mm256_setzero_pd();
+      const float* v = Vt + (size_t)i * O;
+      for (int k = 0; k < O; k += 4) {
+        const __m256d e = _mm256_cvtps_pd(_mm_loadu_ps(dy + k));
+        const __m256d p0 = _mm256_mul_pd(e, _mm256_cvtps_pd(_mm_loadu_ps(v + k)));
+        const __m256d p1 = _mm256_mul_pd(e, _mm256_cvtps_pd(_mm_loadu_ps(v + O + k)));
+        const __m256d p2 = _mm256_mul_pd(e, _mm256_cvtps_pd(_mm_loadu_ps(v + 2 * O + k)));
+        const __m256d p3 = _mm256_mul_pd(e, _mm256_cvtps_pd(_mm_loadu_ps(v + 3 * O + k)));
+        const __m256d t0 = _mm256_unpacklo_pd(p0, p1), t1 = _mm256_unpackhi_pd(p0, p1);
+        const __m256d t2 = _mm256_unpacklo_pd(p2, p3), t3 = _mm256_unpackhi_pd(p2, p3);
+        acc = _mm256_add_pd(acc, _mm256_permute2f128_pd(t0, t2, 0x20));
+        acc = _mm256_add_pd(acc, _mm256_permute2f128_pd(t1, t3, 0x20));
+        acc = _mm256_add_pd(acc, _mm256_permute2f128_pd(t0, t2, 0x31));
+        acc = _mm256_add_pd(acc, _mm256_permute2f128_pd(t1, t3, 0x31));
+      }
+      _mm_storeu_ps(q + i, _mm256_cvtpd_ps(acc));
+    }
+  }
+#endif
+  for (; i < n; i++) {
+    double acc = 0;
+    for (int k = 0; k < O; k++) acc += (double)dy[k] * (double)Vt[(size_t)i * O + k];
+    q[i] = (float)acc;
+  }
+}
+
+// One row's readout gradient (Mode 1: accumulated; 2: plain SGD folded in), for the row of Vt that
+// s_i feeds, or for c with si = 1 (its gradient is (0 + 1·dy_k) + gc_k, the same formula):
+// g_k ← round32((0 + si·dy_k) + g_k); with a rate r, v_k ← round32(v_k − round32(r·g_k)) and
+// g_k ← 0 instead.
 template <int Mode>
-float readoutRow(double si, const float* dy, float* v, float* g, int O, double r) {
-  double acc = 0;
+void readoutGrad(double si, const float* dy, float* v, float* g, int O, float r) {
   int k = 0;
+#if defined(__AVX512F__)
+  {
+    const __m512d vs = _mm512_set1_pd(si), zero = _mm512_setzero_pd();
+    const __m256 vr = _mm256_set1_ps(r);
+    for (; k + 8 <= O; k += 8) {
+      const __m512d e = _mm512_cvtps_pd(_mm256_loadu_ps(dy + k));
+      const __m256 grad = _mm512_cvtpd_ps(_mm512_add_pd(_mm512_add_pd(zero, _mm512_mul_pd(vs, e)), _mm512_cvtps_pd(_mm256_loadu_ps(g + k))));
+      if (Mode == 1) {
+        _mm256_storeu_ps(g + k, grad);
+      } else {
+        _mm256_storeu_ps(v + k, _mm256_sub_ps(_mm256_loadu_ps(v + k), _mm256_mul_ps(vr, grad)));
+        _mm256_storeu_ps(g + k, _mm256_setzero_ps());
+      }
+    }
+  }
+#endif
 #if defined(__AVX2__)
   const __m256d vs = _mm256_set1_pd(si), zero = _mm256_setzero_pd();
-  const __m128 vr = _mm_set1_ps((float)r);
+  const __m128 vr = _mm_set1_ps(r);
   for (; k + 4 <= O; k += 4) {
     const __m256d e = _mm256_cvtps_pd(_mm_loadu_ps(dy + k));
-    const __m256d old = _mm256_cvtps_pd(_mm_loadu_ps(v + k));
-    alignas(32) double t[4];
-    _mm256_store_pd(t, _mm256_mul_pd(e, old));
-    acc += t[0];
-    acc += t[1];
-    acc += t[2];
-    acc += t[3];
-    if (Mode == 0) continue;
     const __m128 grad = _mm256_cvtpd_ps(_mm256_add_pd(_mm256_add_pd(zero, _mm256_mul_pd(vs, e)), _mm256_cvtps_pd(_mm_loadu_ps(g + k))));
     if (Mode == 1) {
       _mm_storeu_ps(g + k, grad);
@@ -189,34 +230,30 @@ float readoutRow(double si, const float* dy, float* v, float* g, int O, double r
   }
 #endif
   for (; k < O; k++) {
-    const double e = dy[k], old = v[k];
-    acc += e * old;
-    if (Mode == 0) continue;
-    const float grad = (float)((0 + si * e) + (double)g[k]);
+    const float grad = (float)((0 + si * (double)dy[k]) + (double)g[k]);
     if (Mode == 1) {
       g[k] = grad;
     } else {
-      v[k] = (float)(old - (double)(float)(r * (double)grad));
+      v[k] = v[k] - r * grad;
       g[k] = 0;
     }
   }
-  return (float)acc;
 }
 
-// q = V·dy; with gV, gc the readout gradients accumulated; with a rate as well (not NaN), plain
-// SGD folded in (models/rnn.ts' outputBackward).
+// q = V·dy (from V before any step); with gV, gc the readout gradients accumulated; with a rate as
+// well (not NaN), plain SGD folded in (models/rnn.ts' outputBackward).
 void backOutput(const RnnRow& m, const float* s, const float* dy, float* q, float* gV, float* gc, double rate) {
   const int n = m.n, O = m.O;
-  const double r = std::isnan(rate) ? 0 : (double)(float)rate;
+  readoutQ(m.Vt, dy, n, O, q);
+  if (gV == nullptr) return;
+  const float r = (float)rate;
   for (int i = 0; i < n; i++) {
     float* v = m.Vt + (size_t)i * O;
-    if (gV == nullptr) q[i] = readoutRow<0>(0, dy, v, nullptr, O, 0);
-    else if (std::isnan(rate)) q[i] = readoutRow<1>(s[i], dy, v, gV + (size_t)i * O, O, 0);
-    else q[i] = readoutRow<2>(s[i], dy, v, gV + (size_t)i * O, O, r);
+    if (std::isnan(rate)) readoutGrad<1>(s[i], dy, v, gV + (size_t)i * O, O, 0);
+    else readoutGrad<2>(s[i], dy, v, gV + (size_t)i * O, O, r);
   }
-  if (gV == nullptr) return;
-  if (std::isnan(rate)) readoutRow<1>(1, dy, m.c, gc, O, 0);
-  else readoutRow<2>(1, dy, m.c, gc, O, r);
+  if (std::isnan(rate)) readoutGrad<1>(1, dy, m.c, gc, O, 0);
+  else readoutGrad<2>(1, dy, m.c, gc, O, r);
 }
 
 // ------------------------------------------------------------------------------------ Node-API
