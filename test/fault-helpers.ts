@@ -2,14 +2,15 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { connectCoordinator } from '@credo/client';
 import { connectNats, TOPOLOGY, TrialResultCodec, type CoordinatorClient, type SweepStatus, type TrialResult } from '@credo/proto';
-import type { MetricsStore } from '@credo/store';
+import { openClickHouseStore, type MetricsStore } from '@credo/store';
 import { DeliverPolicy } from '@nats-io/jetstream';
-import type { Cluster } from './cluster-helpers.js';
+import { afterAll, beforeAll } from 'vitest';
+import { startCluster, type Cluster } from './cluster-helpers.js';
 
 /*
- * What the fault tests and the soak share: sweep files, the exactly-once check read straight
- * from ClickHouse, the TrialResult messages in the RESULTS stream, the trial count of the
- * TRIALS work queue, process memory and a worker agent's in-flight gauge.
+ * What the fault tests and the soak share: the cluster set-up, sweep files, the exactly-once
+ * check read straight from ClickHouse, the TrialResult messages in the RESULTS stream, the trial
+ * count of the TRIALS work queue, process memory and a worker agent's in-flight gauge.
  */
 
 export interface SweepShape {
@@ -204,6 +205,34 @@ export async function trialsPublished(natsUrl: string): Promise<number> {
   } finally {
     await h.nc.close();
   }
+}
+
+/** What a fault or soak test file shares: its cluster, a read-only store on its ClickHouse, a client of its coordinator. */
+export interface SharedCluster {
+  cluster: Cluster;
+  ro: MetricsStore;
+  client: CoordinatorClient;
+}
+
+/**
+ * Registers the calling test file's beforeAll and afterAll: a cluster with no worker agents (each
+ * test starts its own), a read-only store on its ClickHouse and a coordinator client, handed to
+ * `use` once started; all stopped after the file's last test.
+ */
+export function useSharedCluster(coordinatorArgs: readonly string[], use: (shared: SharedCluster) => void): void {
+  let shared: Partial<SharedCluster> = {};
+  beforeAll(async () => {
+    const cluster = await startCluster({ workers: 0, coordinatorArgs });
+    shared = { cluster };
+    shared.ro = await openClickHouseStore(cluster.clickhouse.storeUrl({ readonly: true }), { readOnly: true });
+    shared.client = coordinatorClient(cluster);
+    use(shared as SharedCluster);
+  }, 180_000);
+  afterAll(async () => {
+    shared.client?.close();
+    await shared.ro?.close();
+    await shared.cluster?.stop();
+  });
 }
 
 /** A coordinator client for the cluster (the address may be another coordinator's). */

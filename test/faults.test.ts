@@ -1,18 +1,18 @@
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { Coordinator } from '@credo/coordinator';
 import { canonicalJson, type Logger } from '@credo/core';
 import { connectNats, ensureTopology, subjects, TOPOLOGY, TrialCodec, type CoordinatorClient, type SweepStatus } from '@credo/proto';
 import { defaultCatalog } from '@credo/runtime';
 import { parseSweep } from '@credo/spec';
 import { WorkerAgent } from '@credo/worker';
-import { openClickHouseStore, type MetricsStore } from '@credo/store';
+import type { MetricsStore } from '@credo/store';
 import { freePort, startNats } from '@credo/testing';
 import { startService, type ServiceProc } from '@credo/testing';
-import { eventually, startCluster, type Cluster } from './cluster-helpers.js';
+import { eventually, type Cluster } from './cluster-helpers.js';
 import {
   agentHolding, checkExactlyOnce, coordinatorClient, finishedOf, localPointsPerConfig, resultsInStream, resultsPerTrial,
-  sleep, statusOf, sweepYaml, trialsPublished, waitIngested, type SweepShape,
+  sleep, statusOf, sweepYaml, trialsPublished, useSharedCluster, waitIngested, type SweepShape,
 } from './fault-helpers.js';
 
 /*
@@ -30,17 +30,7 @@ let cluster: Cluster;
 let ro: MetricsStore;
 let client: CoordinatorClient;
 
-beforeAll(async () => {
-  cluster = await startCluster({ workers: 0, coordinatorArgs: ['--window', '64'] });
-  ro = await openClickHouseStore(cluster.clickhouse.storeUrl({ readonly: true }), { readOnly: true });
-  client = coordinatorClient(cluster);
-}, 180_000);
-
-afterAll(async () => {
-  client?.close();
-  await ro?.close();
-  await cluster?.stop();
-});
+useSharedCluster(['--window', '64'], (shared) => ({ cluster, ro, client } = shared));
 
 /** Agents started by the running test: stopped after it whatever happens, so that a failing case leaves no agent behind to run the next case's trials. */
 let live: ServiceProc[] = [];

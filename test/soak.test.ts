@@ -1,11 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { CoordinatorClient, SweepStatus } from '@credo/proto';
-import { openClickHouseStore, type MetricsStore } from '@credo/store';
+import type { MetricsStore } from '@credo/store';
 import type { ServiceProc } from '@credo/testing';
-import { startCluster, type Cluster } from './cluster-helpers.js';
+import type { Cluster } from './cluster-helpers.js';
 import { rssBytes } from '@credo/testing';
 import {
-  checkExactlyOnce, coordinatorClient, finishedOf, localPointsPerConfig, sleep, statusOf, sweepYaml, waitIngested, type SweepShape,
+  checkExactlyOnce, finishedOf, localPointsPerConfig, sleep, statusOf, sweepYaml, useSharedCluster, waitIngested, type SweepShape,
 } from './fault-helpers.js';
 
 /*
@@ -23,17 +23,7 @@ let cluster: Cluster;
 let ro: MetricsStore;
 let client: CoordinatorClient;
 
-beforeAll(async () => {
-  cluster = await startCluster({ workers: 0 });
-  ro = await openClickHouseStore(cluster.clickhouse.storeUrl({ readonly: true }), { readOnly: true });
-  client = coordinatorClient(cluster);
-}, 180_000);
-
-afterAll(async () => {
-  client?.close();
-  await ro?.close();
-  await cluster?.stop();
-});
+useSharedCluster([], (shared) => ({ cluster, ro, client } = shared));
 
 interface Sample {
   readonly s: number;
