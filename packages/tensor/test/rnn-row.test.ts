@@ -47,9 +47,10 @@ describe('rnnRowPlan: the rnn’s one-row kernels', () => {
     expect(built, 'packages/tensor/build/credo-native.node exports rnnRowBind').toBe(true);
   });
 
-  // n, I, O cover the sixteen-, four- and one-column paths of the products and the eight-lane and
-  // one-lane paths of tanh.
-  for (const [n, I, O, alpha] of [[16, 8, 8, 1], [16, 8, 8, 0.3], [13, 5, 3, 1], [24, 3, 6, 0.7], [1, 1, 1, 1]] as const) {
+  // n, I, O cover the sixteen-, four- and one-column paths of the products, the eight-lane and
+  // one-lane paths of tanh, q's four-row and one-row paths and the readout step's eight-, four-
+  // and one-lane paths.
+  for (const [n, I, O, alpha] of [[16, 8, 8, 1], [16, 8, 8, 0.3], [13, 5, 3, 1], [24, 3, 6, 0.7], [10, 2, 12, 0.5], [1, 1, 1, 1]] as const) {
     it(`n = ${n}, I = ${I}, O = ${O}, α = ${alpha}: forward, readout and readout backward follow the contract bit for bit`, () => {
       if (!built || !wasmSimdAvailable()) return;
       withBackend('wasm', () => {
