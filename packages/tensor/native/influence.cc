@@ -295,6 +295,20 @@ napi_value InfluenceStep(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// Whether influenceStep<F>(…, M, M, …) may update M in place: when every output row of a column
+// panel is held in registers until the panel's last row is computed, and each stored row rereads
+// only its own input row (for β). The sixteen-row tiles at n = 16 do that: one tile covers the
+// pair of panels, and C = 16·L makes every panel one of a pair. In place, the step's working set
+// is one matrix instead of two (16 KB instead of 32 KB at n = 16, the size of L1).
+bool inPlace(int n) {
+#if defined(__AVX512F__) && defined(__AVX512DQ__)
+  return n == 16;
+#else
+  (void)n;
+  return false;
+#endif
+}
+
 // A bound step: the operands that stay the same from step to step (At, d, z, g and the influence
 // matrices a rule rotates through) checked and unwrapped once. Unwrapping a typed array costs
 // about 35 ns through Node-API, and the plain call unwraps seven: at n = 16, where the whole step
@@ -329,8 +343,8 @@ napi_value InfluenceStepBound(napi_env env, napi_callback_info info) {
   const Bound* b = static_cast<const Bound*>(data);
   const int32_t q = b->slots[0], in = b->slots[1], out = b->slots[2];
   const int32_t count = static_cast<int32_t>(b->M.size());
-  if (in < 0 || out < 0 || in >= count || out >= count || in == out || q < 0) {
-    napi_throw_range_error(env, "SHAPE_MISMATCH", "influence step: in and out must be two different bound matrices");
+  if (in < 0 || out < 0 || in >= count || out >= count || (in == out && !inPlace(b->n)) || q < 0) {
+    napi_throw_range_error(env, "SHAPE_MISMATCH", "influence step: in and out must be two different bound matrices (or one, where inPlace)");
     return nullptr;
   }
   b->step(b->n, b->L, b->At, b->d, b->beta, b->z, b->heap + q, b->M[in], b->M[out], b->g);
@@ -338,7 +352,8 @@ napi_value InfluenceStepBound(napi_env env, napi_callback_info info) {
 }
 
 // influenceBind(n, L, beta, At, d, z, g, Ms, slots): the bound step, a function of no arguments
-// (see Bound); `slots` is an Int32Array of at least 3 on an ArrayBuffer of its own.
+// (see Bound) with a boolean property `inPlace`; `slots` is an Int32Array of at least 3 on an
+// ArrayBuffer of its own.
 template <bool F>
 napi_value InfluenceBind(napi_env env, napi_callback_info info) {
   size_t argc = 9;
@@ -391,9 +406,12 @@ napi_value InfluenceBind(napi_env env, napi_callback_info info) {
     FreeBound(env, b, nullptr);
     return nullptr;
   }
-  // The function holds the handle, so the bound state lives as long as the function.
+  // The function holds the handle, so the bound state lives as long as the function; `inPlace`
+  // says whether in and out may be the same matrix.
+  napi_value canInPlace;
   if (napi_create_function(env, "influenceStepBound", NAPI_AUTO_LENGTH, InfluenceStepBound, b, &fn) != napi_ok ||
-      napi_set_named_property(env, fn, "handle", handle) != napi_ok) {
+      napi_set_named_property(env, fn, "handle", handle) != napi_ok || napi_get_boolean(env, inPlace(n), &canInPlace) != napi_ok ||
+      napi_set_named_property(env, fn, "inPlace", canInPlace) != napi_ok) {
     return nullptr;
   }
   return fn;

@@ -1,7 +1,7 @@
 import { CredoError } from '@credo/core';
 import { activeWasm } from './backend.js';
 import { checkDims, checkLength } from './check.js';
-import type { WasmKernels } from './wasm/kernels.js';
+import type { BoundInfluenceStep, WasmKernels } from './wasm/kernels.js';
 
 /*
  * Exact RTRL for a layer s_t = beta·s_{t−1} + f(A·s_{t−1} + …), whose Jacobian is
@@ -83,8 +83,12 @@ export function influenceStep(n: number, L: number, At: Float32Array, d: Float32
 
 /** {@link influenceStep} on operands bound once: see {@link influencePlan}. */
 export interface InfluencePlan {
-  /** One step from `Ms[inIdx]` into `Ms[outIdx]` (two different matrices) with this step's q (n floats). */
-  step(q: Float32Array, inIdx: number, outIdx: number): void;
+  /**
+   * One step from `Ms[inIdx]` with this step's q (n floats), into `Ms[outIdx]` (a different
+   * matrix) — or into `Ms[inIdx]` itself where the kernel can update in place. Returns the index
+   * of the matrix that holds the new M.
+   */
+  step(q: Float32Array, inIdx: number, outIdx: number): number;
 }
 
 /**
@@ -113,9 +117,9 @@ export function influencePlan(n: number, L: number, At: Float32Array, d: Float32
   for (const M of Ms) checkLength('influencePlan', 'Ms', M, lenM);
   const matrices = Ms.slice();
   let boundFor: WasmKernels | undefined | null = null;
-  let bound: ((q: Float32Array, inIdx: number, outIdx: number) => void) | undefined;
+  let bound: BoundInfluenceStep | undefined;
   return {
-    step(q: Float32Array, inIdx: number, outIdx: number): void {
+    step(q: Float32Array, inIdx: number, outIdx: number): number {
       if (!(Number.isInteger(inIdx) && Number.isInteger(outIdx) && inIdx >= 0 && outIdx >= 0 && inIdx < matrices.length &&
         outIdx < matrices.length && inIdx !== outIdx)) {
         throw new CredoError('SHAPE_MISMATCH', `influencePlan: in and out must be two different matrices of the ${matrices.length} bound`,
@@ -128,10 +132,12 @@ export function influencePlan(n: number, L: number, At: Float32Array, d: Float32
       }
       if (bound !== undefined) {
         checkLength('influencePlan', 'q', q, n);
-        bound(q, inIdx, outIdx);
-      } else {
-        influenceStep(n, L, At, d, beta, z, q, matrices[inIdx]!, matrices[outIdx]!, g);
+        const out = bound.inPlace ? inIdx : outIdx;
+        bound(q, inIdx, out);
+        return out;
       }
+      influenceStep(n, L, At, d, beta, z, q, matrices[inIdx]!, matrices[outIdx]!, g);
+      return outIdx;
     },
   };
 }

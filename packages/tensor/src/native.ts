@@ -9,10 +9,17 @@ export type NativeInfluenceStep = (n: number, L: number, At: Float32Array, d: Fl
  * the influence matrices `Ms` a rule rotates through (all views on the wasm heap). Returns the
  * bound step, a function of no arguments that reads `slots` (an Int32Array of 3 on its own
  * ArrayBuffer): q's float index in the wasm heap, the index in Ms of the matrix in and of the
- * matrix out. It keeps the arrays alive. Only wasm/kernels.ts calls it: it checks what it writes.
+ * matrix out (the same one where `inPlace`). It keeps the arrays alive. Only wasm/kernels.ts calls it: it checks what it writes.
  */
 export type NativeInfluenceBind = (n: number, L: number, beta: number, At: Float32Array, d: Float32Array, z: Float32Array,
-  g: Float32Array, Ms: readonly Float32Array[], slots: Int32Array) => () => void;
+  g: Float32Array, Ms: readonly Float32Array[], slots: Int32Array) => NativeBoundInfluence;
+
+/** A bound native influence step (see {@link NativeInfluenceBind}). */
+export interface NativeBoundInfluence {
+  (): void;
+  /** Whether the matrix in may also be the matrix out: the kernel then updates it in place. */
+  readonly inPlace: boolean;
+}
 
 /** One arithmetic contract of the native influence step: the plain call and the bound one. */
 export interface NativeInfluence {

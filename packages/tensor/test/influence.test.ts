@@ -71,7 +71,8 @@ function reference(c: Case, o: Operands, backend: KernelBackend): { M: Float32Ar
 }
 
 /** One step from o.M through influenceStep, or through an influencePlan bound to [spare, Min, Mout]. */
-function run(c: Case, o: Operands, alloc: (n: number) => Float32Array, via: 'step' | 'plan' = 'step'): { M: Float32Array; g: Float32Array; padding: number[] } {
+/** One step; `inPlace` says whether a plan updated its matrix in place (see influencePlan). */
+function run(c: Case, o: Operands, alloc: (n: number) => Float32Array, via: 'step' | 'plan' = 'step'): { M: Float32Array; g: Float32Array; padding: number[]; inPlace: boolean } {
   const len = influenceFloats(c.n, c.L);
   const Min = toPanels(c.n, c.L, o.M, alloc(len)), Mout = alloc(len).fill(Number.NaN);
   const cp = (a: Float32Array): Float32Array => {
@@ -80,12 +81,24 @@ function run(c: Case, o: Operands, alloc: (n: number) => Float32Array, via: 'ste
     return b;
   };
   const g = cp(o.g);
-  if (via === 'step') influenceStep(c.n, c.L, cp(o.At), cp(o.d), c.beta, cp(o.z), cp(o.q), Min, Mout, g);
-  else influencePlan(c.n, c.L, cp(o.At), cp(o.d), c.beta, cp(o.z), g, [alloc(len), Min, Mout]).step(cp(o.q), 1, 2);
+  let out = Mout;
+  if (via === 'step') {
+    influenceStep(c.n, c.L, cp(o.At), cp(o.d), c.beta, cp(o.z), cp(o.q), Min, Mout, g);
+  } else {
+    const Ms = [alloc(len), Min, Mout];
+    out = Ms[influencePlan(c.n, c.L, cp(o.At), cp(o.d), c.beta, cp(o.z), g, Ms).step(cp(o.q), 1, 2)]!;
+    expect(out === Min || out === Mout, 'the plan names the matrix in or the matrix out').toBe(true);
+  }
   const padding: number[] = [];
   const C = c.n * c.L;
-  for (let i = 0; i < c.n; i++) for (let col = C; col < Math.ceil(C / 8) * 8; col++) padding.push(Mout[influenceIndex(c.n, i, col)]!);
-  return { M: fromPanels(c.n, c.L, Mout), g: Float32Array.from(g), padding };
+  for (let i = 0; i < c.n; i++) for (let col = C; col < Math.ceil(C / 8) * 8; col++) padding.push(out[influenceIndex(c.n, i, col)]!);
+  return { M: fromPanels(c.n, c.L, out), g: Float32Array.from(g), padding, inPlace: out === Min };
+}
+
+/** Where a plan updates in place: the native AVX-512 kernel at n = 16, on wasm memory, for a backend it serves. */
+function expectInPlace(backend: KernelBackend, n: number, inHeap: boolean): boolean {
+  const native = nativeKernels();
+  return native !== undefined && native.isa() === 'avx512' && n === 16 && inHeap && (backend === 'wasm' || (backend === 'fma' && FMA_FUSES));
 }
 
 const CASES: Case[] = [
@@ -108,7 +121,7 @@ describe('influenceStep (fused RTRL step)', () => {
   });
 
   for (const backend of BACKENDS) {
-    it(`${backend}: follows its arithmetic contract bit for bit, in place and on copied operands, stepped or planned; padding stays zero`, () => {
+    it(`${backend}: follows its arithmetic contract bit for bit, in wasm memory and on copied operands, stepped or planned (in place where the native kernel can); padding stays zero`, () => {
       withBackend(backend, () => {
         for (const [k, c] of CASES.entries()) {
           const o = operands(c, k);
@@ -119,6 +132,7 @@ describe('influenceStep (fused RTRL step)', () => {
               expect(firstDifference(got.M, want.M), `${via} M n=${c.n} L=${c.L}`).toBe(-1);
               expect(firstDifference(got.g, want.g), `${via} g n=${c.n} L=${c.L}`).toBe(-1);
               expect(got.padding.every((v) => v === 0)).toBe(true);
+              expect(got.inPlace, `${via} in place n=${c.n}`).toBe(via === 'plan' && expectInPlace(backend, c.n, alloc === allocFloats));
             }
           }
         }

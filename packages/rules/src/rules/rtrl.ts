@@ -113,9 +113,10 @@ class RtrlState implements SequenceRuleState {
       const q = single ? u.q : u.q.subarray(r * n, (r + 1) * n);
       const inIdx = this.slot[r]!, outIdx = this.spare;
       if (fused !== undefined) {
-        // M ← J_t·M + ∂s_t/∂θ and g[0..C) += q_rᵀ·M in one pass (q already carries the 1/rows of the batch mean).
+        // M ← J_t·M + ∂s_t/∂θ and g[0..C) += q_rᵀ·M in one pass (q already carries the 1/rows of the batch mean),
+        // into the spare matrix or, where the kernel can, in place.
         cell.kroneckerFactors!(sPrev, xr, aux, fused.d, fused.z);
-        fused.plan.step(q, inIdx, outIdx);
+        if (fused.plan.step(q, inIdx, outIdx) === inIdx) continue;
       } else {
         const M = this.mats[inIdx]!, out = this.mats[outIdx]!;
         // J_t·M as one GEMM (2n²C FLOP, the N⁴ of RTRL), then the immediate influence.

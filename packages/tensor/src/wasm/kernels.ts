@@ -5,6 +5,12 @@ import type { KernelExports, WasmHeap } from './heap.js';
 /** Matrix forms of {@link WasmKernels.gemm}: C = A·B, A·Bᵀ, Aᵀ·B. */
 export type GemmForm = 'NN' | 'NT' | 'TN';
 
+/** A bound influence step (see {@link WasmKernels.influenceBind}): in and out may be one matrix where `inPlace`. */
+export interface BoundInfluenceStep {
+  (q: Float32Array, inIdx: number, outIdx: number): void;
+  readonly inPlace: boolean;
+}
+
 // Below n = 16 an influence step takes a few microseconds and the native call's argument checks
 // would be a good part of it; wasm and native give the same bits, so the choice only moves time.
 const NATIVE_INFLUENCE_MIN_N = 16;
@@ -153,7 +159,7 @@ export class WasmKernels {
    * no native kernel for n or an operand is not in wasm memory (then the caller steps unbound).
    */
   influenceBind(n: number, L: number, At: Float32Array, d: Float32Array, beta: number, z: Float32Array, g: Float32Array,
-    Ms: readonly Float32Array[]): ((q: Float32Array, inIdx: number, outIdx: number) => void) | undefined {
+    Ms: readonly Float32Array[]): BoundInfluenceStep | undefined {
     const h = this.heap, native = this.native;
     if (native === undefined || n < NATIVE_INFLUENCE_MIN_N || ![At, d, z, g, ...Ms].every((a) => h.owns(a))) return undefined;
     // Its own ArrayBuffer, so that the native side's pointer to it stays valid.
@@ -163,7 +169,7 @@ export class WasmKernels {
     // 10–15 ns each to read, and a one-row rule passes the same q every step. A q outside the
     // heap is copied into it.
     let lastQ: Float32Array | undefined, qCopy: Float32Array | undefined;
-    return (q, inIdx, outIdx) => {
+    const bound = (q: Float32Array, inIdx: number, outIdx: number): void => {
       if (q !== lastQ) {
         if (h.owns(q)) {
           lastQ = q;
@@ -179,6 +185,7 @@ export class WasmKernels {
       slots[2] = outIdx;
       step();
     };
+    return Object.assign(bound, { inPlace: step.inPlace });
   }
 
   /** The float32 plain-SGD step of assembly/kernels.ts; false (nothing done) when p or g is not in wasm memory. */
