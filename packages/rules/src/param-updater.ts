@@ -71,6 +71,25 @@ export class ParamUpdater {
     this.fusedRate = optimizer?.plainRate;
   }
 
+  /** θ's gradient outside the last `blocks` given to commit, as [start, end) pairs with adjacent blocks merged. */
+  private untrained: { blocks: readonly number[]; ranges: number[] } | undefined;
+
+  // The gradient of the blocks a commit does not step is cleared, one fill per run of adjacent
+  // blocks (rtrl over W: U and b in one): at N = 16 each fill of a shared-memory array costs
+  // 20–50 ns, and this runs every time step.
+  private untrainedRanges(blocks: readonly number[]): number[] {
+    if (this.untrained?.blocks === blocks) return this.untrained.ranges;
+    const ranges: number[] = [];
+    for (const [i, b] of this.cell.blocks.entries()) {
+      if (blocks.includes(i)) continue;
+      const end = b.offset + b.rows * b.cols;
+      if (ranges.length > 0 && ranges[ranges.length - 1] === b.offset) ranges[ranges.length - 1] = end;
+      else ranges.push(b.offset, end);
+    }
+    this.untrained = { blocks, ranges };
+    return ranges;
+  }
+
   /** Set by {@link ParamUpdater.backOutput} when it stepped the readout itself; the next commit then leaves it. */
   private readoutApplied = false;
 
@@ -115,11 +134,13 @@ export class ParamUpdater {
       // Plain SGD has no state, so each block is stepped and its gradient cleared in one kernel
       // pass: online rules commit every time step, and at small n the optimizer's per-slot
       // dispatch plus a separate clearing pass over all of θ cost as much as the step's products.
-      const tg = this.thetaGrads;
       if (!thetaApplied) {
-        for (let i = 0; i < tg.length; i++) {
-          if (blocks === undefined || blocks.includes(i)) this.thetaSteps[i]!(rate, true);
-          else tg[i]!.fill(0);
+        if (blocks === undefined) {
+          for (const step of this.thetaSteps) step(rate, true);
+        } else {
+          for (const i of blocks) this.thetaSteps[i]!(rate, true);
+          const r = this.untrainedRanges(blocks);
+          for (let k = 0; k < r.length; k += 2) this.gTheta.fill(0, r[k]!, r[k + 1]!);
         }
       }
       if (this.readoutApplied) {
