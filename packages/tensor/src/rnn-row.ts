@@ -77,34 +77,17 @@ export function rnnRowPlan(n: number, I: number, O: number, alpha: number, param
     }
     return bound;
   };
-  // Heap indices of the arrays seen last. A typed array's `buffer` and `byteOffset` on the shared
-  // heap cost 10–15 ns each to read, as much as a call's whole overhead, and an online rule passes
-  // the same few arrays (its Unroll's) on every step.
-  const seen: (Float32Array | undefined)[] = new Array<Float32Array | undefined>(SEEN).fill(undefined);
-  const seenIndex = new Int32Array(SEEN), seenLength = new Int32Array(SEEN);
-  let nextSeen = 0;
-  // a's float index in the heap, after checking it holds `need` floats; −1 when a is not in the heap.
-  const index = (op: string, name: string, a: Float32Array, need: number): number => {
-    for (let k = 0; k < SEEN; k++) {
-      if (seen[k] === a) {
-        if (seenLength[k]! < need) checkLength(op, name, a, need);
-        return seenIndex[k]!;
-      }
-    }
-    if (!heap!.owns(a)) return -1;
-    checkLength(op, name, a, need);
-    const k = nextSeen;
-    nextSeen = (k + 1) % SEEN;
-    seen[k] = a;
-    seenLength[k] = a.length;
-    return (seenIndex[k] = a.byteOffset >> 2);
-  };
+  // One cache per operand position: an online rule passes the same arrays (its Unroll's, the
+  // state alternating between two) on every step.
+  const at = (op: string, name: string, need: number) => new HeapIndex(`rnnRowPlan.${op}`, name, need);
+  const fwd = { sPrev: at('forward', 'sPrev', n), s: at('forward', 's', n), aux: at('forward', 'aux', n) };
+  const out = { s: at('output', 's', n), y: at('output', 'y', O) };
+  const back = { s: at('backOutput', 's', n), dy: at('backOutput', 'dy', O), q: at('backOutput', 'q', n), gV: at('backOutput', 'gV', n * O), gc: at('backOutput', 'gc', O) };
   return {
     forward(sPrev, x, s, aux) {
       const k = ready();
       if (k === undefined) return false;
-      const iP = index('rnnRowPlan.forward', 'sPrev', sPrev, n), iS = index('rnnRowPlan.forward', 's', s, n);
-      const iA = index('rnnRowPlan.forward', 'aux', aux, n);
+      const h = heap!, iP = fwd.sPrev.of(sPrev, h), iS = fwd.s.of(s, h), iA = fwd.aux.of(aux, h);
       if (iP < 0 || iS < 0 || iA < 0) return false;
       // x is usually a view of a task's sequence, new on every step: copied, not looked up.
       checkLength('rnnRowPlan.forward', 'x', x, I);
@@ -120,7 +103,7 @@ export function rnnRowPlan(n: number, I: number, O: number, alpha: number, param
     output(s, y) {
       const k = ready();
       if (k === undefined) return false;
-      const iS = index('rnnRowPlan.output', 's', s, n), iY = index('rnnRowPlan.output', 'y', y, O);
+      const iS = out.s.of(s, heap!), iY = out.y.of(y, heap!);
       if (iS < 0 || iY < 0) return false;
       slots[0] = iS;
       slots[1] = iY;
@@ -130,13 +113,12 @@ export function rnnRowPlan(n: number, I: number, O: number, alpha: number, param
     backOutput(s, dy, q, gV, gc, rate) {
       const k = ready();
       if (k === undefined) return false;
-      const iS = index('rnnRowPlan.backOutput', 's', s, n), iD = index('rnnRowPlan.backOutput', 'dy', dy, O);
-      const iQ = index('rnnRowPlan.backOutput', 'q', q, n);
+      const h = heap!, iS = back.s.of(s, h), iD = back.dy.of(dy, h), iQ = back.q.of(q, h);
       if (iS < 0 || iD < 0 || iQ < 0) return false;
       if (gV === undefined || gc === undefined) {
         slots[5] = 0;
       } else {
-        const iV = index('rnnRowPlan.backOutput', 'gV', gV, n * O), iC = index('rnnRowPlan.backOutput', 'gc', gc, O);
+        const iV = back.gV.of(gV, h), iC = back.gc.of(gc, h);
         if (iV < 0 || iC < 0) return false;
         slots[3] = iV;
         slots[4] = iC;
@@ -152,6 +134,29 @@ export function rnnRowPlan(n: number, I: number, O: number, alpha: number, param
   };
 }
 
-// Arrays remembered by a plan: an Unroll's eight (two states, aux, y, dy, q, two readout
-// gradients) twice over.
-const SEEN = 16;
+/**
+ * The heap float index of the last two arrays passed in one operand position. Reading a typed
+ * array's `buffer` and `byteOffset` on the shared wasm heap costs 10–15 ns each, as much as a
+ * native call's whole overhead; an identity test costs a nanosecond. An array's length never
+ * changes, so it is checked once, when the array is first seen.
+ */
+class HeapIndex {
+  private a0: Float32Array | undefined;
+  private a1: Float32Array | undefined;
+  private i0 = -1;
+  private i1 = -1;
+
+  constructor(private readonly op: string, private readonly name: string, private readonly need: number) {}
+
+  /** a's float index in `heap`, or −1 when a is not in it; throws SHAPE_MISMATCH when a is too short. */
+  of(a: Float32Array, heap: WasmHeap): number {
+    if (a === this.a0) return this.i0;
+    if (a === this.a1) return this.i1;
+    if (!heap.owns(a)) return -1;
+    checkLength(this.op, this.name, a, this.need);
+    this.a1 = this.a0;
+    this.i1 = this.i0;
+    this.a0 = a;
+    return (this.i0 = a.byteOffset >> 2);
+  }
+}
