@@ -102,8 +102,8 @@ export interface InfluencePlan {
  * @example
  * ```ts
  * const plan = influencePlan(N, N, cell.Wt, phiPrime, 0, aPrev, gW, [M, M2]);
- * plan.step(q, 0, 1);   // M2 ← J·M + ∂s/∂θ, gW += qᵀ·M2
- * plan.step(q, 1, 0);   // and back
+ * let cur = 0;
+ * cur = plan.step(q, cur, 1 - cur);   // Ms[cur] ← J·M + ∂s/∂θ (into M2, or in place), gW += qᵀ·Ms[cur]
  * ```
  */
 export function influencePlan(n: number, L: number, At: Float32Array, d: Float32Array, beta: number, z: Float32Array,
