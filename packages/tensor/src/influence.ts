@@ -96,8 +96,9 @@ export interface InfluencePlan {
  * contents change, not the arrays) and a set of influence matrices `Ms` it rotates through, as the
  * rtrl rule does — with the arrays checked once here instead of on every step. Where the native
  * kernel serves the active backend and every operand lives in wasm memory, they are also handed
- * to it once. Same numbers as influenceStep on the same backend; the backend is the one active at
- * each step.
+ * to it once; where that kernel holds a whole column panel in registers (n = 16 on AVX-512) it
+ * updates the matrix in place, halving the step's working set. Same numbers as influenceStep on
+ * the same backend; the backend is the one active at each step.
  *
  * @example
  * ```ts
