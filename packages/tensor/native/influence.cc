@@ -18,6 +18,8 @@
 // floats; At is Aᵀ (n × n). Built by scripts/build-native.mjs with -march=native.
 #include <node_api.h>
 
+#include "node-api-args.h"
+
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -249,22 +251,10 @@ void influenceStep(int n, int L, const float* At, const float* d, float beta, co
 
 // ------------------------------------------------------------------------------------ Node-API
 
-bool floats(napi_env env, napi_value v, size_t need, float** out) {
-  napi_typedarray_type type;
-  size_t length;
-  void* data;
-  napi_value buffer;
-  size_t offset;
-  if (napi_get_typedarray_info(env, v, &type, &length, &data, &buffer, &offset) != napi_ok || type != napi_float32_array) {
-    napi_throw_type_error(env, "BAD_PARAM", "influenceStep: operands must be Float32Arrays");
-    return false;
-  }
-  if (length < need) {
-    napi_throw_range_error(env, "SHAPE_MISMATCH", "influenceStep: an operand is shorter than n and L require");
-    return false;
-  }
-  *out = static_cast<float*>(data);
-  return true;
+// A Float32Array argument of `fn` with at least `need` elements (see typedArrayArg).
+bool floats(napi_env env, napi_value v, size_t need, const char* fn, float** out) {
+  *out = static_cast<float*>(typedArrayArg(env, v, napi_float32_array, need, fn));
+  return *out != nullptr;
 }
 
 // influenceStep(n, L, At, d, beta, z, q, Min, Mout, g): lengths are checked here, so a wrong
@@ -286,9 +276,10 @@ napi_value InfluenceStep(napi_env env, napi_callback_info info) {
   }
   const size_t panelFloats = ((size_t)n * L + 7) / 8 * 8 * n;
   float *At, *d, *z, *q, *Min, *Mout, *g;
-  if (!floats(env, argv[2], (size_t)n * n, &At) || !floats(env, argv[3], n, &d) || !floats(env, argv[5], L, &z) ||
-      !floats(env, argv[6], n, &q) || !floats(env, argv[7], panelFloats, &Min) || !floats(env, argv[8], panelFloats, &Mout) ||
-      !floats(env, argv[9], (size_t)n * L, &g)) {
+  const char* fn = "influenceStep";
+  if (!floats(env, argv[2], (size_t)n * n, fn, &At) || !floats(env, argv[3], n, fn, &d) || !floats(env, argv[5], L, fn, &z) ||
+      !floats(env, argv[6], n, fn, &q) || !floats(env, argv[7], panelFloats, fn, &Min) || !floats(env, argv[8], panelFloats, fn, &Mout) ||
+      !floats(env, argv[9], (size_t)n * L, fn, &g)) {
     return nullptr;
   }
   influenceStep<F>(n, L, At, d, static_cast<float>(beta), z, q, Min, Mout, g);
@@ -369,28 +360,23 @@ napi_value InfluenceBind(napi_env env, napi_callback_info info) {
     return nullptr;
   }
   const size_t panelFloats = ((size_t)n * L + 7) / 8 * 8 * n;
-  float *At, *d, *z, *g;
-  if (!floats(env, argv[3], (size_t)n * n, &At) || !floats(env, argv[4], n, &d) || !floats(env, argv[5], L, &z) ||
-      !floats(env, argv[6], (size_t)n * L, &g)) {
+  const char* fn = "influenceBind";
+  size_t atOffset;
+  float* At = static_cast<float*>(typedArrayArg(env, argv[3], napi_float32_array, (size_t)n * n, fn, &atOffset));
+  float *d, *z, *g;
+  void* slots;
+  if (At == nullptr || !floats(env, argv[4], n, fn, &d) || !floats(env, argv[5], L, fn, &z) || !floats(env, argv[6], (size_t)n * L, fn, &g) ||
+      (slots = typedArrayArg(env, argv[8], napi_int32_array, 3, fn)) == nullptr) {
     return nullptr;
   }
-  napi_typedarray_type type;
-  size_t length, atOffset, unused;
-  void *slots, *atData;
-  napi_value buffer;
-  if (napi_get_typedarray_info(env, argv[8], &type, &length, &slots, &buffer, &unused) != napi_ok || type != napi_int32_array || length < 3 ||
-      napi_get_typedarray_info(env, argv[3], &type, &length, &atData, &buffer, &atOffset) != napi_ok) {
-    napi_throw_type_error(env, "BAD_PARAM", "influenceBind: slots must be an Int32Array of at least 3");
-    return nullptr;
-  }
-  const float* heap = reinterpret_cast<const float*>(static_cast<const char*>(atData) - atOffset);
+  const float* heap = reinterpret_cast<const float*>(reinterpret_cast<const char*>(At) - atOffset);
   uint32_t count = 0;
   napi_get_array_length(env, argv[7], &count);
   Bound* b = new Bound{&influenceStep<F>, n, L, static_cast<float>(beta), At, d, z, g, heap, static_cast<const int32_t*>(slots), {}, {}};
   for (uint32_t k = 0; k < count; k++) {
     napi_value m;
     float* p;
-    if (napi_get_element(env, argv[7], k, &m) != napi_ok || !floats(env, m, panelFloats, &p)) {
+    if (napi_get_element(env, argv[7], k, &m) != napi_ok || !floats(env, m, panelFloats, fn, &p)) {
       delete b;
       return nullptr;
     }
@@ -401,20 +387,17 @@ napi_value InfluenceBind(napi_env env, napi_callback_info info) {
     napi_create_reference(env, argv[k], 1, &r);
     b->refs.push_back(r);
   }
-  napi_value handle, fn;
+  napi_value handle, step, canInPlace;
   if (napi_create_external(env, b, FreeBound, nullptr, &handle) != napi_ok) {
     FreeBound(env, b, nullptr);
     return nullptr;
   }
-  // The function holds the handle, so the bound state lives as long as the function; `inPlace`
-  // says whether in and out may be the same matrix.
-  napi_value canInPlace;
-  if (napi_create_function(env, "influenceStepBound", NAPI_AUTO_LENGTH, InfluenceStepBound, b, &fn) != napi_ok ||
-      napi_set_named_property(env, fn, "handle", handle) != napi_ok || napi_get_boolean(env, inPlace(n), &canInPlace) != napi_ok ||
-      napi_set_named_property(env, fn, "inPlace", canInPlace) != napi_ok) {
+  // `inPlace` says whether in and out may be the same matrix.
+  if (!boundFunction(env, "influenceStepBound", InfluenceStepBound, b, handle, &step) || napi_get_boolean(env, inPlace(n), &canInPlace) != napi_ok ||
+      napi_set_named_property(env, step, "inPlace", canInPlace) != napi_ok) {
     return nullptr;
   }
-  return fn;
+  return step;
 }
 
 napi_value Isa(napi_env env, napi_callback_info) {

@@ -20,6 +20,8 @@
 // where unwrapping a typed array through Node-API costs about 35.
 #include <node_api.h>
 
+#include "node-api-args.h"
+
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -197,22 +199,6 @@ void readoutQ(const float* Vt, const float* dy, int n, int O, float* q) {
 template <int Mode>
 void readoutGrad(double si, const float* dy, float* v, float* g, int O, float r) {
   int k = 0;
-#if defined(__AVX512F__)
-  {
-    const __m512d vs = _mm512_set1_pd(si), zero = _mm512_setzero_pd();
-    const __m256 vr = _mm256_set1_ps(r);
-    for (; k + 8 <= O; k += 8) {
-      const __m512d e = _mm512_cvtps_pd(_mm256_loadu_ps(dy + k));
-      const __m256 grad = _mm512_cvtpd_ps(_mm512_add_pd(_mm512_add_pd(zero, _mm512_mul_pd(vs, e)), _mm512_cvtps_pd(_mm256_loadu_ps(g + k))));
-      if (Mode == 1) {
-        _mm256_storeu_ps(g + k, grad);
-      } else {
-        _mm256_storeu_ps(v + k, _mm256_sub_ps(_mm256_loadu_ps(v + k), _mm256_mul_ps(vr, grad)));
-        _mm256_storeu_ps(g + k, _mm256_setzero_ps());
-      }
-    }
-  }
-#endif
 #if defined(__AVX2__)
   const __m256d vs = _mm256_set1_pd(si), zero = _mm256_setzero_pd();
   const __m128 vr = _mm_set1_ps(r);
@@ -240,38 +226,24 @@ void readoutGrad(double si, const float* dy, float* v, float* g, int O, float r)
   }
 }
 
+// readoutGrad over every row of Vt, then over c.
+template <int Mode>
+void readoutGrads(const RnnRow& m, const float* s, const float* dy, float* gV, float* gc, float r) {
+  for (int i = 0; i < m.n; i++) readoutGrad<Mode>(s[i], dy, m.Vt + (size_t)i * m.O, gV + (size_t)i * m.O, m.O, r);
+  readoutGrad<Mode>(1, dy, m.c, gc, m.O, r);
+}
+
 // q = V·dy (from V before any step); with gV, gc the readout gradients accumulated; with a rate as
 // well (not NaN), plain SGD folded in (models/rnn.ts' outputBackward).
 void backOutput(const RnnRow& m, const float* s, const float* dy, float* q, float* gV, float* gc, double rate) {
   const int n = m.n, O = m.O;
   readoutQ(m.Vt, dy, n, O, q);
   if (gV == nullptr) return;
-  const float r = (float)rate;
-  for (int i = 0; i < n; i++) {
-    float* v = m.Vt + (size_t)i * O;
-    if (std::isnan(rate)) readoutGrad<1>(s[i], dy, v, gV + (size_t)i * O, O, 0);
-    else readoutGrad<2>(s[i], dy, v, gV + (size_t)i * O, O, r);
-  }
-  if (std::isnan(rate)) readoutGrad<1>(1, dy, m.c, gc, O, 0);
-  else readoutGrad<2>(1, dy, m.c, gc, O, r);
+  if (std::isnan(rate)) readoutGrads<1>(m, s, dy, gV, gc, 0);
+  else readoutGrads<2>(m, s, dy, gV, gc, (float)rate);
 }
 
 // ------------------------------------------------------------------------------------ Node-API
-
-bool view(napi_env env, napi_value v, napi_typedarray_type want, size_t need, void** data, size_t* byteOffset) {
-  napi_typedarray_type type;
-  size_t length;
-  napi_value buffer;
-  if (napi_get_typedarray_info(env, v, &type, &length, data, &buffer, byteOffset) != napi_ok || type != want) {
-    napi_throw_type_error(env, "BAD_PARAM", "rnnRowBind: operands must be Float32Arrays, slots an Int32Array");
-    return false;
-  }
-  if (length < need) {
-    napi_throw_range_error(env, "SHAPE_MISMATCH", "rnnRowBind: an operand is shorter than n, I and O require");
-    return false;
-  }
-  return true;
-}
 
 void FreeRnnRow(napi_env env, void* data, void*) {
   RnnRow* m = static_cast<RnnRow*>(data);
@@ -333,11 +305,15 @@ napi_value RnnRowBind(napi_env env, napi_callback_info info) {
     napi_throw_type_error(env, "BAD_PARAM", "rnnRowBind(n, I, O, alpha, Wt, Ut, b, Vt, c, slots): n, I, O positive integers, 0 < alpha ≤ 1");
     return nullptr;
   }
+  const char* fn = "rnnRowBind";
+  size_t off;
   void *Wt, *Ut, *b, *Vt, *c, *slots;
-  size_t off, unused;
-  if (!view(env, argv[4], napi_float32_array, (size_t)n * n, &Wt, &off) || !view(env, argv[5], napi_float32_array, (size_t)n * I, &Ut, &unused) ||
-      !view(env, argv[6], napi_float32_array, n, &b, &unused) || !view(env, argv[7], napi_float32_array, (size_t)n * O, &Vt, &unused) ||
-      !view(env, argv[8], napi_float32_array, O, &c, &unused) || !view(env, argv[9], napi_int32_array, 7, &slots, &unused)) {
+  if ((Wt = typedArrayArg(env, argv[4], napi_float32_array, (size_t)n * n, fn, &off)) == nullptr ||
+      (Ut = typedArrayArg(env, argv[5], napi_float32_array, (size_t)n * I, fn)) == nullptr ||
+      (b = typedArrayArg(env, argv[6], napi_float32_array, n, fn)) == nullptr ||
+      (Vt = typedArrayArg(env, argv[7], napi_float32_array, (size_t)n * O, fn)) == nullptr ||
+      (c = typedArrayArg(env, argv[8], napi_float32_array, O, fn)) == nullptr ||
+      (slots = typedArrayArg(env, argv[9], napi_int32_array, 7, fn)) == nullptr) {
     return nullptr;
   }
   RnnRow* m = new RnnRow{n, I, O, alpha, reinterpret_cast<float*>(static_cast<char*>(Wt) - off), static_cast<float*>(Wt),
@@ -351,12 +327,8 @@ napi_value RnnRowBind(napi_env env, napi_callback_info info) {
   }
   const struct { const char* name; napi_callback cb; } fns[] = {{"forward", RnnRowForward}, {"output", RnnRowOutput}, {"backOutput", RnnRowBackOutput}};
   for (const auto& f : fns) {
-    napi_value fn;
-    // Each function holds the handle, so the bound state lives as long as any of them.
-    if (napi_create_function(env, f.name, NAPI_AUTO_LENGTH, f.cb, m, &fn) != napi_ok || napi_set_named_property(env, fn, "handle", handle) != napi_ok ||
-        napi_set_named_property(env, out, f.name, fn) != napi_ok) {
-      return nullptr;
-    }
+    napi_value call;
+    if (!boundFunction(env, f.name, f.cb, m, handle, &call) || napi_set_named_property(env, out, f.name, call) != napi_ok) return nullptr;
   }
   return out;
 }
